@@ -1,0 +1,115 @@
+"""The Article: what travels on every topic, as versioned JSON.
+
+``schema_version`` is bumped on any change a reader must know about; readers accept every version
+they know and reject newer ones with a :class:`PoisonMessage` naming the field, so a message
+never silently loses data.
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contract.errors import PoisonMessage
+
+SCHEMA_VERSION = 1
+
+Lane = Literal["live", "replay"]
+
+
+class Entity(BaseModel):
+    """A named entity, merged over all its mentions in one article."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="canonical name, e.g. 'Jens Stoltenberg' for 'Stoltenberg'")
+    label: str = Field(description="PERSON, ORG, GPE, LOC, NORP, EVENT, ...")
+    text: str = Field(description="the first surface form seen in the article")
+    count: int = Field(ge=1, description="number of mentions")
+    first_offset: int = Field(ge=0, description="character offset of the first mention in text")
+    kb_id: str | None = Field(default=None, description="stable identifier where known")
+
+
+class Evidence(BaseModel):
+    """Why a topic was assigned: the sentence and the terms that matched in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    sentence: str
+    terms: list[str]
+
+
+class TopicMatch(BaseModel):
+    """A topic assigned to an article, with its score and evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    score: float
+    evidence: list[Evidence]
+
+
+class Article(BaseModel):
+    """One news item, from the moment it is polled to the moment it is indexed."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(min_length=1, description="stable hash of the canonical URL")
+    url: str = Field(min_length=1)
+    title: str = ""
+    summary: str = ""
+    text: str = ""
+    published: datetime | None = None
+    fetched_at: datetime
+    source: str = Field(min_length=1, description="the feed's name")
+    feed_url: str = ""
+    language: str | None = Field(default=None, description="declared by the feed, or detected")
+    lane: Lane = "live"
+    # Filled in by the processors.
+    entities: list[Entity] = Field(default_factory=list)
+    topics: list[TopicMatch] = Field(default_factory=list)
+    enriched_at: datetime | None = None
+    nlp_model: str | None = None
+    taxonomy_version: str | None = None
+
+    @field_validator("published", "fetched_at", "enriched_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @property
+    def body(self) -> str:
+        """Title and text as one string: what the processors read."""
+        return "\n".join(part for part in (self.title, self.text or self.summary) if part)
+
+    def to_json(self) -> bytes:
+        """Serialise as UTF-8 JSON bytes (the wire format)."""
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, payload: bytes | str) -> "Article":
+        """Parse the wire format.
+
+        Raises:
+            PoisonMessage: the payload is not JSON, is from a newer schema, or a field is invalid;
+                the message names the field.
+        """
+        raw = payload.encode() if isinstance(payload, str) else payload
+        try:
+            article = cls.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            raise PoisonMessage(f"invalid article: {first['msg']}", raw, field) from exc
+        if article.schema_version > SCHEMA_VERSION:
+            raise PoisonMessage(
+                f"article schema_version {article.schema_version} is newer than "
+                f"{SCHEMA_VERSION}, which this newsmon reads",
+                raw,
+                "schema_version",
+            )
+        return article

@@ -1,0 +1,18 @@
+"""Kafka topic names. One place, so every stage and every deployment agrees on them."""
+
+from typing import Final
+
+
+class Topics:
+    """The topics newsmon reads and writes."""
+
+    RAW: Final = "news.articles.raw"
+    """Normalised articles from live polling, keyed by article id."""
+    ENRICHED: Final = "news.articles.enriched"
+    """Articles with entities and topics, ready for indexing and alerting."""
+    REPLAY_RAW: Final = "news.replay.raw"
+    """Articles replayed from archives: same pipeline, no live alerts."""
+    DLQ: Final = "news.dlq"
+    """Error envelopes for messages no stage could process."""
+
+    ALL: Final = (RAW, ENRICHED, REPLAY_RAW, DLQ)

@@ -1,0 +1,27 @@
+"""The ingest stage: poll RSS/Atom feeds and yield normalised contract Articles.
+
+Producing to Kafka is the caller's job; the poller's state advances only when the caller commits.
+"""
+
+from ingest.feeds_file import FeedSpec, load_feeds, parse_interval
+from ingest.fetch import FetchResult, fetch_feed
+from ingest.html_text import html_to_text
+from ingest.normalize import ParsedFeed, normalize_language, parse_feed
+from ingest.poller import FeedBatch, Poller
+from ingest.state import FeedState, FeedStateStore
+
+__all__ = [
+    "FeedBatch",
+    "FeedSpec",
+    "FeedState",
+    "FeedStateStore",
+    "FetchResult",
+    "ParsedFeed",
+    "Poller",
+    "fetch_feed",
+    "html_to_text",
+    "load_feeds",
+    "normalize_language",
+    "parse_feed",
+    "parse_interval",
+]

@@ -1,0 +1,196 @@
+"""The ``newsmon`` command line. Every option falls back to a ``NEWSMON_*`` setting."""
+
+import asyncio
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from contract import NewsmonError, PoisonMessage
+from newsmon.logs import setup_logging
+from newsmon.settings import Settings
+
+app = typer.Typer(
+    name="newsmon",
+    help="News monitoring pipeline: feeds -> Kafka -> NER + topics -> Elasticsearch. "
+    "Every setting can be given as a NEWSMON_* environment variable: see `newsmon config`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        err.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+    return settings
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def config(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Show every setting, its environment variable and its current value (secrets masked)."""
+    rows = _settings().describe()
+    if as_json:
+        sys.stdout.write(orjson.dumps({k: v for k, v, _ in rows}).decode() + "\n")
+        return
+    table = Table("environment variable", "value", "meaning")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command()
+def poll(
+    feeds: Annotated[str, typer.Option("--feeds", help="feeds file: YAML list or OPML")],
+    once: Annotated[bool, typer.Option("--once", help="poll every feed once, then exit")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Fetch feeds and publish new articles to Kafka (news.articles.raw)."""
+    from newsmon.runners.poll import poll_feeds
+
+    settings = _settings()
+    setup_logging(settings.log_level, None if once else settings.log_dir / "poll.log")
+    progress = Progress(
+        TextColumn("polling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        disable=as_json or not once,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("", total=None)
+
+        def on_batch(batch: object, published: int) -> None:
+            progress.update(task, advance=1, description=f"{batch.feed.name}: {batch.status}")  # type: ignore[attr-defined]
+
+        try:
+            summary = asyncio.run(poll_feeds(settings, feeds, once, on_batch))
+        except NewsmonError as exc:
+            raise _fail(exc) from exc
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(orjson.dumps(summary.__dict__).decode() + "\n")
+    else:
+        out.print(
+            f"{summary.feeds} feed(s): {summary.ok} ok, {summary.not_modified} not modified, "
+            f"{summary.failed} failed; {summary.published} article(s) published"
+        )
+        for line in summary.errors:
+            err.print(f"[yellow]{line}[/]")
+    if summary.failed and summary.failed == summary.feeds:
+        raise typer.Exit(1)
+
+
+@app.command()
+def process() -> None:
+    """Run the faust worker: news.articles.raw -> spaCy NER + topics -> news.articles.enriched."""
+    from newsmon.runners.process import run_processor
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_dir / "process.log")
+    try:
+        run_processor(settings)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def index(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="exit once the topic has no new messages")
+    ] = False,
+) -> None:
+    """Consume news.articles.enriched and bulk-index into Elasticsearch (alias news-articles)."""
+    from newsmon.runners.index import run_indexer
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_dir / "index.log")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        stats = run_indexer(settings, stop, until_idle=until_idle)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+    err.print(f"indexed {stats.indexed}, rejected {stats.rejected}, undecodable {stats.poison}")
+
+
+@app.command()
+def setup() -> None:
+    """Create the Kafka topics and the Elasticsearch template, index and alias."""
+    from newsmon.kafka_io import ensure_topics
+    from newsmon.runners.index import make_es
+    from sinks.es_index import ensure_index
+
+    settings = _settings()
+    try:
+        ensure_topics(settings.kafka_bootstrap, settings.partitions, settings.topics)
+        index_name = ensure_index(make_es(settings), settings.index_alias)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+    out.print(
+        f"topics ready on {settings.kafka_bootstrap}; alias {settings.index_alias} -> {index_name}"
+    )
+
+
+@app.command()
+def tag(
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="one article per input line, one JSON line out each")
+    ] = False,
+) -> None:
+    """Enrich an article from stdin (plain text or JSON with title/text); print it as JSON.
+
+    The same function the processor runs; no servers needed.
+    """
+    from newsmon.runners.process import load_enricher
+    from newsmon.tagging import article_from_input
+
+    settings = _settings()
+    setup_logging("WARNING")
+    try:
+        enricher = load_enricher(settings)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+    if not jsonl:
+        try:
+            article = article_from_input(sys.stdin.read())
+        except PoisonMessage as exc:
+            raise _fail(exc) from exc
+        enriched = enricher.enrich(article)
+        sys.stdout.write(
+            orjson.dumps(enriched.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode()
+            + "\n"
+        )
+        return
+    failures = 0
+    for n, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            article = article_from_input(line, where=f"stdin line {n}")
+        except PoisonMessage as exc:
+            err.print(f"[red]{exc}[/]")
+            failures += 1
+            continue
+        sys.stdout.write(enricher.enrich(article).to_json().decode() + "\n")
+    if failures:
+        raise typer.Exit(1)

@@ -1,0 +1,66 @@
+"""kafka-python clients configured the way newsmon needs them, and topic creation."""
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from contract import Topics, TransientError
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(bootstrap: str) -> KafkaProducer:
+    """A producer that waits for all in-sync replicas (acks=all) and retries on its own."""
+    try:
+        return KafkaProducer(
+            bootstrap_servers=bootstrap.split(","),
+            acks="all",
+            retries=5,
+            linger_ms=20,
+            max_in_flight_requests_per_connection=1,
+            compression_type="gzip",
+            client_id="newsmon",
+        )
+    except KafkaError as exc:
+        raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
+
+
+def make_consumer(bootstrap: str, topic: str, group: str, max_records: int) -> KafkaConsumer:
+    """A consumer whose offsets are committed by the caller, after the work is done."""
+    try:
+        return KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap.split(","),
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            client_id="newsmon",
+        )
+    except KafkaError as exc:
+        raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
+
+
+def ensure_topics(bootstrap: str, partitions: int, names: tuple[str, ...] = Topics.ALL) -> None:
+    """Create newsmon's topics if they do not exist yet."""
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newsmon-admin")
+    except KafkaError as exc:
+        raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
+    try:
+        existing = set(admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                )
+                log.info("created topics %s", ", ".join(missing))
+            except TopicAlreadyExistsError:
+                pass
+    except KafkaError as exc:
+        raise TransientError(f"could not create topics on {bootstrap}: {exc}") from exc
+    finally:
+        admin.close()

@@ -1,0 +1,1 @@
+"""Runners: each wires one stage to a transport (Kafka/faust now, embedded later)."""

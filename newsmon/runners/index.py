@@ -1,0 +1,142 @@
+"""``newsmon index``: ``news.articles.enriched`` -> Elasticsearch.
+
+Offsets are committed only after the bulk request succeeded (or the refused documents were
+dead-lettered), so a crash at any point means redelivery, and redelivery means the same ``_id``:
+never a lost or a duplicated document.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
+from newsmon.kafka_io import ensure_topics, make_consumer, make_producer
+from newsmon.settings import Settings
+from sinks.es_writer import ElasticsearchSink
+
+log = logging.getLogger(__name__)
+
+STAGE = "sinks.elasticsearch"
+
+
+@dataclass
+class IndexStats:
+    """Running totals, for the status line and the summary."""
+
+    indexed: int = 0
+    rejected: int = 0
+    poison: int = 0
+    retries: int = 0
+
+
+def make_es(settings: Settings) -> Elasticsearch:
+    """An Elasticsearch client from settings (secrets stay inside SecretStr until here)."""
+    auth: dict[str, object] = {}
+    if settings.es_api_key is not None:
+        auth["api_key"] = settings.es_api_key.get_secret_value()
+    elif settings.es_username and settings.es_password is not None:
+        auth["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
+    return Elasticsearch(settings.es_url, request_timeout=30, **auth)  # type: ignore[arg-type]
+
+
+def _dead_letter(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
+    futures = [
+        producer.send(topic, key=(e.key or "").encode() or None, value=e.to_json())
+        for e in envelopes
+    ]
+    producer.flush()
+    for f in futures:
+        f.get(timeout=30)
+
+
+def _rewind(consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
+    for tp, offset in first_offsets.items():
+        consumer.seek(tp, offset)
+
+
+def index_once(
+    consumer: KafkaConsumer,
+    sink: ElasticsearchSink,
+    producer: KafkaProducer,
+    stats: IndexStats,
+    batch_size: int,
+    dlq_topic: str = Topics.DLQ,
+) -> int:
+    """Poll one batch, index it, dead-letter what is refused for good, then commit.
+
+    Returns:
+        The number of messages handled (0 when the topic is idle).
+    """
+    polled = consumer.poll(timeout_ms=1000, max_records=batch_size)
+    records = [r for batch in polled.values() for r in batch]
+    if not records:
+        return 0
+    first_offsets = {tp: batch[0].offset for tp, batch in polled.items()}
+    articles: list[Article] = []
+    dead: list[ErrorEnvelope] = []
+    for r in records:
+        source = f"{r.topic}[{r.partition}]@{r.offset}"
+        try:
+            articles.append(Article.from_json(r.value))
+        except PoisonMessage as exc:
+            log.error("message %s: %s; sent to %s", source, exc, dlq_topic)
+            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value))
+            stats.poison += 1
+    try:
+        report = sink.write_batch(articles)
+    except TransientError as exc:
+        stats.retries += 1
+        log.warning("%s; will retry the batch of %d", exc, len(records))
+        _rewind(consumer, first_offsets)
+        time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
+        return len(records)
+    stats.retries = 0
+    stats.indexed += report.written
+    stats.rejected += len(report.rejected)
+    for rejected in report.rejected:
+        payload = rejected.item.to_json()
+        error = PoisonMessage(f"elasticsearch refused the document: {rejected.reason}", payload)
+        dead.append(ErrorEnvelope.wrap(STAGE, error, "elasticsearch", payload, rejected.item.id))
+    if dead:
+        _dead_letter(producer, dlq_topic, dead)
+    consumer.commit()
+    return len(records)
+
+
+def run_indexer(
+    settings: Settings,
+    stop: threading.Event,
+    on_progress: Callable[[IndexStats], None] | None = None,
+    until_idle: bool = False,
+) -> IndexStats:
+    """Consume and index until ``stop`` is set (or the topic is idle, with ``until_idle``)."""
+    ensure_topics(settings.kafka_bootstrap, settings.partitions, settings.topics)
+    sink = ElasticsearchSink(make_es(settings), settings.index_alias)
+    sink.setup()
+    consumer = make_consumer(
+        settings.kafka_bootstrap,
+        settings.topic_enriched,
+        f"{settings.group_prefix}-indexer",
+        settings.index_batch_size,
+    )
+    producer = make_producer(settings.kafka_bootstrap)
+    stats = IndexStats()
+    try:
+        while not stop.is_set():
+            handled = index_once(
+                consumer, sink, producer, stats, settings.index_batch_size, settings.topic_dlq
+            )
+            if on_progress is not None:
+                on_progress(stats)
+            if handled == 0 and until_idle:
+                break
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+        sink.close()
+    return stats

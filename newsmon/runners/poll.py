@@ -1,0 +1,101 @@
+"""``newsmon poll``: feeds -> ``news.articles.raw``. A feed's state advances only after the broker
+acknowledged every one of its new articles."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from ingest import FeedBatch, FeedStateStore, Poller, load_feeds
+from newsmon.kafka_io import ensure_topics, make_producer
+from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollSummary:
+    """Counts of one ``poll`` run, for the console summary and ``--json``."""
+
+    feeds: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    published: int = 0
+    entry_errors: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, batch: FeedBatch, published: int) -> None:
+        """Count one feed's outcome."""
+        if batch.status == "ok":
+            self.ok += 1
+        elif batch.status == "not_modified":
+            self.not_modified += 1
+        else:
+            self.failed += 1
+            self.errors.append(batch.error or f"feed {batch.feed.name!r} failed")
+        self.published += published
+        self.entry_errors += len(batch.entry_errors)
+        self.errors.extend(batch.entry_errors)
+
+
+def publish(producer: KafkaProducer, batch: FeedBatch, topic: str) -> int:
+    """Send ``batch``'s articles and wait until the broker acknowledged each one.
+
+    Raises:
+        KafkaError: a send was not acknowledged; the caller must not advance the feed's state.
+    """
+    futures = [producer.send(topic, key=a.id.encode(), value=a.to_json()) for a in batch.articles]
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)
+    return len(futures)
+
+
+async def poll_feeds(
+    settings: Settings,
+    feeds_file: str,
+    once: bool,
+    on_batch: Callable[[FeedBatch, int], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> PollSummary:
+    """Poll ``feeds_file`` (once, or forever until ``stop``) and publish to Kafka."""
+    feeds = load_feeds(Path(feeds_file))
+    ensure_topics(settings.kafka_bootstrap, settings.partitions, settings.topics)
+    producer = make_producer(settings.kafka_bootstrap)
+    summary = PollSummary(feeds=len(feeds))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with FeedStateStore(settings.state_db) as store:
+        poller = Poller(
+            feeds,
+            store,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout,
+            concurrency=settings.fetch_concurrency,
+            max_backoff=settings.max_backoff,
+            user_agent=settings.user_agent,
+        )
+        try:
+            async for batch in poller.run(once=once, stop=stop):
+                published = 0
+                if batch.status != "failed":
+                    try:
+                        published = await asyncio.to_thread(
+                            publish, producer, batch, settings.topic_raw
+                        )
+                    except KafkaError as exc:
+                        error = f"feed {batch.feed.name!r}: Kafka did not acknowledge: {exc}"
+                        log.error("%s; its state is not advanced, it will be re-polled", error)
+                        batch = replace(batch, status="failed", error=error)
+                    else:
+                        poller.commit(batch)
+                summary.add(batch, published)
+                if on_batch is not None:
+                    on_batch(batch, published)
+        finally:
+            producer.close(timeout=10)
+    return summary

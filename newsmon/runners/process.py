@@ -1,0 +1,32 @@
+"""``newsmon process``: the faust worker from ``processors`` with newsmon's settings."""
+
+from newsmon.kafka_io import ensure_topics
+from newsmon.settings import Settings
+from processors.enrich import Enricher
+from processors.faust_app import create_app, run_worker
+
+
+def load_enricher(settings: Settings) -> Enricher:
+    """The enrichment pipeline the settings describe (fails fast on a missing model)."""
+    return Enricher.load(
+        settings.spacy_model, settings.taxonomy, settings.gazetteer, settings.process_batch_size
+    )
+
+
+def run_processor(settings: Settings) -> None:
+    """Run the enrichment worker until interrupted."""
+    enricher = load_enricher(settings)
+    ensure_topics(settings.kafka_bootstrap, settings.partitions, settings.topics)
+    app = create_app(
+        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        load_enricher=lambda: enricher,
+        app_id=f"{settings.group_prefix}-processor",
+        source=settings.topic_raw,
+        sink=settings.topic_enriched,
+        dlq=settings.topic_dlq,
+        data_dir=settings.data_dir / "faust",
+        batch_size=settings.process_batch_size,
+        batch_within=settings.process_batch_wait,
+        partitions=settings.partitions,
+    )
+    run_worker(app, loglevel=settings.log_level.lower())

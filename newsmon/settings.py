@@ -1,0 +1,75 @@
+"""The one settings object: every knob, its default and its ``NEWSMON_`` environment variable.
+
+It is read once at start-up (``Settings()``) and passed down explicitly; nothing else reads the
+environment.
+"""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import processors.gazetteer
+import processors.taxonomy
+from contract import Topics
+
+ENV_PREFIX = "NEWSMON_"
+
+
+class Settings(BaseSettings):
+    """newsmon configuration. Each field ``x`` is set by the env var ``NEWSMON_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]"
+    )
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
+    es_username: str | None = Field(None, description="Elasticsearch user (basic auth)")
+    es_password: SecretStr | None = Field(None, description="Elasticsearch password (never logged)")
+    es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (never logged)")
+    topic_raw: str = Field(Topics.RAW, description="topic of polled articles")
+    topic_enriched: str = Field(Topics.ENRICHED, description="topic of enriched articles")
+    topic_dlq: str = Field(Topics.DLQ, description="dead-letter topic")
+    group_prefix: str = Field("newsmon", description="prefix of Kafka consumer group ids")
+    index_alias: str = Field("news-articles", description="alias the indexer writes through")
+    data_dir: Path = Field(Path(".newsmon"), description="where state, logs and caches live")
+    partitions: int = Field(4, ge=1, description="partitions of newsmon's Kafka topics")
+    spacy_model: str = Field("en_core_web_sm", description="spaCy model package or path")
+    taxonomy: Path = Field(processors.taxonomy.DEFAULT_PATH, description="topic taxonomy YAML")
+    gazetteer: Path = Field(processors.gazetteer.DEFAULT_PATH, description="gazetteer YAML")
+    process_batch_size: int = Field(32, ge=1, description="articles per spaCy batch")
+    process_batch_wait: float = Field(1.0, gt=0, description="seconds to wait filling a batch")
+    index_batch_size: int = Field(500, ge=1, description="documents per bulk request")
+    fetch_timeout: float = Field(20.0, gt=0, description="seconds per feed request")
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="feed response size cap")
+    fetch_concurrency: int = Field(8, ge=1, description="feeds fetched at once")
+    max_backoff: float = Field(3600.0, gt=0, description="longest wait after repeated feed errors")
+    user_agent: str = Field(
+        "newsmon/0.1 (+https://github.com/newsmon/newsmon)", description="HTTP User-Agent"
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @property
+    def state_db(self) -> Path:
+        """SQLite file with per-feed state and seen ids."""
+        return self.data_dir / "feeds.sqlite3"
+
+    @property
+    def log_dir(self) -> Path:
+        """Where long-running commands write their log files."""
+        return self.data_dir / "logs"
+
+    @property
+    def topics(self) -> tuple[str, str, str]:
+        """The topics newsmon creates: raw, enriched, dead letters."""
+        return (self.topic_raw, self.topic_enriched, self.topic_dlq)
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(env var, value, description) for every setting, secrets masked."""
+        rows = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            shown = "***" if isinstance(value, SecretStr) else ("" if value is None else str(value))
+            rows.append((ENV_PREFIX + name.upper(), shown, info.description or ""))
+        return rows

@@ -1,0 +1,86 @@
+"""The faust-streaming worker: a thin wrapper that feeds ``process_batch`` from Kafka.
+
+Batches come from ``stream.take``; spaCy runs in a worker thread so the event loop keeps
+heartbeating. Faust acks a batch once the loop body finishes, and the body only finishes after
+every enriched article and dead letter was acknowledged by the broker, so nothing is acked that
+was not delivered.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from contract import Topics
+from processors.batch import BatchResult, process_batch
+from processors.enrich import Enricher
+
+log = logging.getLogger(__name__)
+
+
+async def _deliver(sink: Any, dlq: Any, result: BatchResult) -> None:
+    futures = [await sink.send(key=a.id.encode(), value=a.to_json()) for a in result.enriched] + [
+        await dlq.send(key=(e.key or "").encode() or None, value=e.to_json()) for e in result.dead
+    ]
+    await asyncio.gather(*futures)
+
+
+def create_app(
+    *,
+    broker: str | list[str],
+    load_enricher: Callable[[], Enricher],
+    data_dir: Path,
+    app_id: str = "newsmon-processor",
+    source: str = Topics.RAW,
+    sink: str = Topics.ENRICHED,
+    dlq: str = Topics.DLQ,
+    batch_size: int = 32,
+    batch_within: float = 1.0,
+    partitions: int = 4,
+) -> faust.App:
+    """Build the faust app. ``load_enricher`` runs once, in the worker thread, at first batch."""
+    app = faust.App(
+        app_id,
+        broker=broker,
+        store="memory://",
+        datadir=str(data_dir),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=False,
+    )
+    source_topic = app.topic(source, key_serializer="raw", value_serializer="raw")
+    sink_topic = app.topic(sink, key_serializer="raw", value_serializer="raw")
+    dlq_topic = app.topic(dlq, key_serializer="raw", value_serializer="raw")
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-nlp")
+    enricher: list[Enricher] = []
+
+    def run_batch(payloads: list[bytes]) -> BatchResult:
+        if not enricher:
+            enricher.append(load_enricher())
+        return process_batch(enricher[0], payloads, source)
+
+    @app.agent(source_topic, name="enrich")
+    async def enrich(stream: faust.StreamT[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        async for payloads in stream.take(batch_size, within=batch_within):
+            result = await loop.run_in_executor(executor, run_batch, list(payloads))
+            await _deliver(sink_topic, dlq_topic, result)
+            log.info(
+                "enriched %d article(s), %d dead letter(s)", len(result.enriched), len(result.dead)
+            )
+
+    return app
+
+
+def run_worker(app: faust.App, loglevel: str = "info") -> None:
+    """Run the faust worker in this process until it is stopped (SIGINT/SIGTERM)."""
+    worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,197 @@
+"""The topic taxonomy: rule sets over lemmas and phrases, scored per article with evidence.
+
+A rule fires in a sentence when each of its term groups matches there, all within ``window``
+tokens, and none of its ``unless`` terms does. A topic's score is the sum of the weights of the
+rules that fired (each rule counted once per sentence, at most ``max_hits`` sentences); the topic is
+assigned when the score reaches its threshold and the article has one of the topic's
+``context`` terms (if it lists any) and none of its ``exclude`` terms.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from spacy.tokens import Doc, Span
+
+from contract import ConfigError, Evidence, TopicMatch
+
+DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
+
+Phrase = tuple[str, ...]
+"""A term as a sequence of lower-cased tokens; each matches a token's lemma or its text."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way a topic shows up in a sentence."""
+
+    id: str
+    groups: tuple[tuple[Phrase, ...], ...]
+    weight: float = 1.0
+    window: int = 12
+    unless: tuple[Phrase, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic: definition, rules, threshold and article-level context/exclusions."""
+
+    name: str
+    definition: str
+    rules: tuple[Rule, ...]
+    threshold: float = 1.0
+    context: tuple[Phrase, ...] = ()
+    exclude: tuple[Phrase, ...] = ()
+    max_hits: int = 3
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """All topics, with the version stored on every enriched article."""
+
+    version: str
+    topics: tuple[Topic, ...]
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """A span's tokens as (lower text, lower lemma) pairs, for matching."""
+
+    words: tuple[str, ...]
+    lemmas: tuple[str, ...]
+
+    @classmethod
+    def of(cls, span: Span | Doc) -> "_Tokens":
+        return cls(tuple(t.lower_ for t in span), tuple((t.lemma_ or t.text).lower() for t in span))
+
+    def find(self, phrase: Phrase) -> list[int]:
+        """Start positions where ``phrase`` matches (each token by text or lemma)."""
+        n = len(phrase)
+        hits = []
+        for i in range(len(self.words) - n + 1):
+            if all(p in (self.words[i + k], self.lemmas[i + k]) for k, p in enumerate(phrase)):
+                hits.append(i)
+        return hits
+
+    def has_any(self, phrases: Iterable[Phrase]) -> bool:
+        return any(self.find(p) for p in phrases)
+
+
+def _fires(rule: Rule, toks: _Tokens) -> list[str] | None:
+    """The matched terms if ``rule`` fires in this sentence, else None."""
+    if toks.has_any(rule.unless):
+        return None
+    positions: list[list[tuple[int, Phrase]]] = []
+    for group in rule.groups:
+        found = [(i, p) for p in group for i in toks.find(p)]
+        if not found:
+            return None
+        positions.append(found)
+    # Smallest window covering one hit of every group: check each hit as the window's start.
+    for start, _ in sorted(hit for hits in positions for hit in hits):
+        chosen = []
+        for hits in positions:
+            inside = [h for h in hits if start <= h[0] <= start + rule.window]
+            if not inside:
+                break
+            chosen.append(min(inside))
+        else:
+            return [" ".join(p) for _, p in chosen]
+    return None
+
+
+def tag_topics(doc: Doc, taxonomy: Taxonomy) -> list[TopicMatch]:
+    """Topics of ``doc`` with scores and the sentences that triggered them."""
+    whole = _Tokens.of(doc)
+    sentences = [(s, _Tokens.of(s)) for s in doc.sents]
+    matches = []
+    for topic in taxonomy.topics:
+        if topic.exclude and whole.has_any(topic.exclude):
+            continue
+        if topic.context and not whole.has_any(topic.context):
+            continue
+        score = 0.0
+        evidence: list[Evidence] = []
+        for rule in topic.rules:
+            hits = 0
+            for sent, toks in sentences:
+                terms = _fires(rule, toks)
+                if terms is None:
+                    continue
+                score += rule.weight
+                evidence.append(Evidence(rule=rule.id, sentence=sent.text.strip(), terms=terms))
+                hits += 1
+                if hits >= topic.max_hits:
+                    break
+        if evidence and score >= topic.threshold:
+            matches.append(TopicMatch(topic=topic.name, score=round(score, 3), evidence=evidence))
+    return matches
+
+
+Tokenize = Callable[[str], Sequence[str]]
+
+
+def _phrases(terms: Any, tokenize: Tokenize, where: str) -> tuple[Phrase, ...]:
+    if isinstance(terms, str):
+        terms = [terms]
+    if not isinstance(terms, list) or not terms:
+        raise ConfigError(f"{where}: expected a non-empty list of terms")
+    return tuple(tuple(t.lower() for t in tokenize(str(term))) for term in terms)
+
+
+def _rule(item: dict[str, Any], tokenize: Tokenize, where: str) -> Rule:
+    if "all" not in item:
+        raise ConfigError(f"{where}: missing 'all' (a list of term groups)")
+    groups = item["all"]
+    if not isinstance(groups, list) or not groups:
+        raise ConfigError(f"{where}.all: expected a non-empty list of term groups")
+    return Rule(
+        id=str(item.get("id", where)),
+        groups=tuple(_phrases(g, tokenize, f"{where}.all[{i}]") for i, g in enumerate(groups)),
+        weight=float(item.get("weight", 1.0)),
+        window=int(item.get("window", 12)),
+        unless=_phrases(item["unless"], tokenize, f"{where}.unless") if "unless" in item else (),
+    )
+
+
+def load_taxonomy(tokenize: Tokenize, path: Path = DEFAULT_PATH) -> Taxonomy:
+    """Read and validate a taxonomy YAML file; terms are tokenised with ``tokenize``.
+
+    Raises:
+        ConfigError: the file is unreadable or malformed; the message names the topic and field.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"taxonomy {path}: {exc}") from exc
+    if "taxonomy_version" not in data:
+        raise ConfigError(f"taxonomy {path}: missing 'taxonomy_version'")
+    topics = []
+    for i, item in enumerate(data.get("topics") or []):
+        name = item.get("name") if isinstance(item, dict) else None
+        where = f"taxonomy {path}: topic {name or i}"
+        if not name or not item.get("definition") or not item.get("rules"):
+            raise ConfigError(f"{where}: needs 'name', 'definition' and 'rules'")
+        topics.append(
+            Topic(
+                name=str(name),
+                definition=str(item["definition"]),
+                rules=tuple(
+                    _rule(r, tokenize, f"{where} rule {r.get('id', j)}")
+                    for j, r in enumerate(item["rules"])
+                ),
+                threshold=float(item.get("threshold", 1.0)),
+                context=_phrases(item["context"], tokenize, f"{where}.context")
+                if "context" in item
+                else (),
+                exclude=_phrases(item["exclude"], tokenize, f"{where}.exclude")
+                if "exclude" in item
+                else (),
+                max_hits=int(item.get("max_hits", 3)),
+            )
+        )
+    if not topics:
+        raise ConfigError(f"taxonomy {path}: no topics")
+    return Taxonomy(version=str(data["taxonomy_version"]), topics=tuple(topics))

@@ -1,0 +1,1 @@
+"""Sinks: where enriched articles go (Elasticsearch now; alerts next)."""

@@ -1,0 +1,105 @@
+"""The Elasticsearch side of the article: index template, mappings and the document shape.
+
+Documents keep every Article field; ``entities`` and ``topics`` hold the canonical names as
+keywords (what people type in query strings: ``entities:"Vladimir Putin"``), and the
+``*_details`` fields keep counts, scores and evidence.
+"""
+
+from typing import Any
+
+from contract import Article
+
+KEYWORD = {"type": "keyword"}
+ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
+
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "schema_version": {"type": "integer"},
+        "id": KEYWORD,
+        "url": KEYWORD,
+        "title": {**ENGLISH_TEXT, "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+        "summary": ENGLISH_TEXT,
+        "text": ENGLISH_TEXT,
+        "published": {"type": "date"},
+        "fetched_at": {"type": "date"},
+        "enriched_at": {"type": "date"},
+        "indexed_at": {"type": "date"},
+        "source": KEYWORD,
+        "feed_url": KEYWORD,
+        "language": KEYWORD,
+        "lane": KEYWORD,
+        "nlp_model": KEYWORD,
+        "taxonomy_version": KEYWORD,
+        "entities": KEYWORD,
+        "people": KEYWORD,
+        "organizations": KEYWORD,
+        "places": KEYWORD,
+        "entity_details": {
+            "type": "nested",
+            "properties": {
+                "name": KEYWORD,
+                "label": KEYWORD,
+                "text": KEYWORD,
+                "count": {"type": "integer"},
+                "first_offset": {"type": "integer"},
+                "kb_id": KEYWORD,
+            },
+        },
+        "topics": KEYWORD,
+        "topic_details": {
+            "type": "nested",
+            "properties": {
+                "topic": KEYWORD,
+                "score": {"type": "float"},
+                "evidence": {
+                    "properties": {
+                        "rule": KEYWORD,
+                        "sentence": ENGLISH_TEXT,
+                        "terms": KEYWORD,
+                    }
+                },
+            },
+        },
+    },
+}
+
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+
+def index_template(alias: str, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """The composable index template body for every versioned index behind ``alias``."""
+    return {
+        "index_patterns": [f"{alias}-v*"],
+        "priority": 100,
+        "template": {
+            "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
+            "mappings": MAPPINGS,
+        },
+        "_meta": {"managed_by": "newsmon", "alias": alias},
+    }
+
+
+def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
+    """The Elasticsearch document for ``article``."""
+    doc = article.model_dump(mode="json", exclude={"entities", "topics"})
+    entities = article.entities
+    doc.update(
+        indexed_at=indexed_at,
+        entities=[e.name for e in entities],
+        people=[e.name for e in entities if e.label == "PERSON"],
+        organizations=[e.name for e in entities if e.label == "ORG"],
+        places=[e.name for e in entities if e.label in PLACE_LABELS],
+        entity_details=[e.model_dump(mode="json") for e in entities],
+        topics=[t.topic for t in article.topics],
+        topic_details=[t.model_dump(mode="json") for t in article.topics],
+    )
+    return doc
+
+
+def from_document(source: dict[str, Any]) -> Article:
+    """Rebuild the Article from a stored document."""
+    fields = {k: v for k, v in source.items() if k in Article.model_fields}
+    fields["entities"] = source.get("entity_details", [])
+    fields["topics"] = source.get("topic_details", [])
+    return Article.model_validate(fields)
