@@ -2,11 +2,25 @@
 
 import logging
 
-from elasticsearch import Elasticsearch
+from typing import Any
 
-from sinks.es_mapping import index_template
+from elasticsearch import BadRequestError, Elasticsearch
+
+from sinks.es_mapping import ANALYZER_CHOICES, index_template
 
 log = logging.getLogger(__name__)
+
+
+def english_analysis(es: Elasticsearch) -> dict[str, Any]:
+    """The best English analysis settings this cluster supports (probed with ``_analyze``)."""
+    for name, settings, probe in ANALYZER_CHOICES:
+        try:
+            es.indices.analyze(text="restrictions were lifted", **probe)
+        except BadRequestError:
+            continue
+        log.info("English text analysis: %s", name)
+        return settings
+    raise RuntimeError("the cluster supports none of newsmon's English analyzers")
 
 
 def ensure_index(es: Elasticsearch, alias: str) -> str:
@@ -15,7 +29,7 @@ def ensure_index(es: Elasticsearch, alias: str) -> str:
     Returns:
         The name of the write index.
     """
-    es.indices.put_index_template(name=alias, **index_template(alias))
+    es.indices.put_index_template(name=alias, **index_template(alias, english_analysis(es)))
     if es.indices.exists_alias(name=alias):
         info = es.indices.get_alias(name=alias)
         for index, body in info.items():

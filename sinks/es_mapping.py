@@ -10,7 +10,51 @@ from typing import Any
 from contract import Article
 
 KEYWORD = {"type": "keyword"}
-ENGLISH_TEXT = {"type": "text", "analyzer": "english"}
+ANALYZER = "newsmon_english"
+ENGLISH_TEXT = {"type": "text", "analyzer": ANALYZER}
+
+# Ways to define ANALYZER, best first. Clusters with the analysis-common module (every full
+# Elasticsearch distribution) have the built-in ``english`` analyzer; the server-only build on
+# Maven Central does not, so there it is assembled from the server's own filters, with hunspell
+# stemming where the node has an en_US dictionary.
+_STOP = {"type": "stop", "stopwords": "_english_"}
+_HUNSPELL = {"type": "hunspell", "locale": "en_US", "dedup": True}
+ANALYZER_CHOICES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    # (name, analysis settings, the same as an _analyze request to test it)
+    (
+        "english",
+        {"analyzer": {ANALYZER: {"type": "english"}}},
+        {"analyzer": "english"},
+    ),
+    (
+        "standard+stop+hunspell",
+        {
+            "filter": {"newsmon_stop": _STOP, "newsmon_stem": _HUNSPELL},
+            "analyzer": {
+                ANALYZER: {
+                    "type": "custom",
+                    "tokenizer": "standard",
+                    "filter": ["lowercase", "newsmon_stop", "newsmon_stem"],
+                }
+            },
+        },
+        {"tokenizer": "standard", "filter": ["lowercase", _STOP, _HUNSPELL]},
+    ),
+    (
+        "standard+stop",
+        {
+            "filter": {"newsmon_stop": _STOP},
+            "analyzer": {
+                ANALYZER: {
+                    "type": "custom",
+                    "tokenizer": "standard",
+                    "filter": ["lowercase", "newsmon_stop"],
+                }
+            },
+        },
+        {"tokenizer": "standard", "filter": ["lowercase", _STOP]},
+    ),
+]
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -67,13 +111,26 @@ MAPPINGS: dict[str, Any] = {
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
-def index_template(alias: str, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
-    """The composable index template body for every versioned index behind ``alias``."""
+def index_template(
+    alias: str, analysis: dict[str, Any], shards: int = 1, replicas: int = 0
+) -> dict[str, Any]:
+    """The composable index template body for every versioned index behind ``alias``.
+
+    Args:
+        alias: the alias the indices are read and written through.
+        analysis: index analysis settings defining ``newsmon_english`` (see ANALYZER_CHOICES).
+        shards: primary shards per index.
+        replicas: replicas per shard (0 on one node).
+    """
     return {
         "index_patterns": [f"{alias}-v*"],
         "priority": 100,
         "template": {
-            "settings": {"number_of_shards": shards, "number_of_replicas": replicas},
+            "settings": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "analysis": analysis,
+            },
             "mappings": MAPPINGS,
         },
         "_meta": {"managed_by": "newsmon", "alias": alias},

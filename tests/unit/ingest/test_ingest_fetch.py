@@ -14,7 +14,7 @@ from contract import FeedError
 from ingest import FeedSpec, FetchResult, fetch_feed
 
 if TYPE_CHECKING:
-    from conftest import FeedServer
+    from feedserver import FeedServer
 
 
 def fetch(feed: FeedSpec, **kwargs: object) -> FetchResult:

@@ -13,7 +13,7 @@ import pytest
 from ingest import FeedBatch, FeedSpec, FeedStateStore, Poller
 
 if TYPE_CHECKING:
-    from conftest import FeedServer
+    from feedserver import FeedServer
 
 Factory = Callable[..., bytes]
 ITEMS = [

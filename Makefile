@@ -1,0 +1,53 @@
+# newsmon developer commands. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK := deploy/local/stack
+
+# The test stack: its own ports and data dir, so it never touches a dev stack on 9092/9200.
+export NEWSMON_TEST_STACK_DIR ?= $(CURDIR)/.test-stack
+TEST_STACK_ENV := NEWSMON_STACK_DIR=$(NEWSMON_TEST_STACK_DIR) \
+	NEWSMON_STACK_KAFKA_PORT=19092 NEWSMON_STACK_KAFKA_CONTROLLER_PORT=19093 \
+	NEWSMON_STACK_ES_PORT=19200 NEWSMON_STACK_ES_TRANSPORT_PORT=19300
+
+.PHONY: install lint unit test run stack-up stack-down stack-status clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+unit: install
+	$(PY) -m pytest tests/unit -q
+
+# Lint, then the whole suite (unit, integration, e2e) against a real Kafka + Elasticsearch
+# started on test ports for the run and stopped afterwards.
+test: lint
+	$(TEST_STACK_ENV) $(STACK) up
+	set +e; $(TEST_STACK_ENV) $(PY) -m pytest tests; rc=$$?; \
+	$(TEST_STACK_ENV) $(STACK) down; exit $$rc
+
+# The demo: real stack on the default ports, the bundled feeds through the whole pipeline.
+run: install
+	$(STACK) up
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash examples/demo.sh
+
+stack-up:
+	$(STACK) up
+stack-down:
+	$(STACK) down
+stack-status:
+	$(STACK) status
+
+clean:
+	rm -rf .newsmon .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""A real feed item through a real Kafka broker, the faust worker and into Elasticsearch."""
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+from feedserver import FeedServer, rss_xml
+from local_stack import AppConfig, wait_for
+
+from contract import article_id
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED_ENTITIES = {
+    "NATO": "ORG",
+    "Jens Stoltenberg": "PERSON",
+    "Ukraine": "GPE",
+    "Russia": "GPE",
+    "Volodymyr Zelensky": "PERSON",
+    "Antony Blinken": "PERSON",
+    "Vladimir Putin": "PERSON",
+    "Reuters": "ORG",
+}
+TITLE = "NATO chief urges allies to let Ukraine strike Russian territory with Western weapons"
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+def _stop(proc: subprocess.Popen[bytes], log: Path) -> str:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return log.read_text(errors="replace")[-3000:]
+
+
+def _document(es: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] | None:
+    if not es.indices.exists_alias(name=alias):
+        return None
+    found = es.options(ignore_status=404).get(index=alias, id=doc_id)
+    return dict(found["_source"]) if found.get("found") else None
+
+
+def test_seed_feed_through_kafka_faust_and_elasticsearch(
+    app_config: Callable[..., AppConfig],
+    es: Elasticsearch,
+    feed_server: FeedServer,
+    seed_text: str,
+    tmp_path: Path,
+) -> None:
+    config = app_config()
+    alias = config.env["NEWSMON_INDEX_ALIAS"]
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in seed_text.splitlines() if p.strip())
+    link = feed_server.url("/world/nato-ukraine-weapons?utm_source=rss&utm_medium=feed#top")
+    feed_url = feed_server.add(
+        "/feeds/world.xml",
+        rss_xml(
+            [
+                {
+                    "title": TITLE,
+                    "link": link,
+                    "description": paragraphs,
+                    "date": "Fri, 24 May 2024 09:30:00 GMT",
+                }
+            ],
+            title="Example World News",
+        ),
+        etag='"world-v1"',
+    )
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"- name: Example World\n  url: {feed_url}\n  interval: 60\n")
+
+    first = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["published"] == 1
+
+    logs = {name: tmp_path / f"{name}.log" for name in ("process", "index")}
+    procs = {name: config.start(name, log=logs[name]) for name in logs}
+    try:
+        doc_id = article_id(link)
+        doc = wait_for(
+            lambda: _document(es, alias, doc_id), 240, f"document {doc_id} in {alias}", every=1
+        )
+        assert isinstance(doc, dict)
+        assert doc["title"] == TITLE
+        assert doc["source"] == "Example World"
+        assert doc["url"].endswith("/world/nato-ukraine-weapons")
+        assert "Stoltenberg" in doc["text"]
+        labels = {e["name"]: e["label"] for e in doc["entity_details"]}
+        for name, label in EXPECTED_ENTITIES.items():
+            assert labels.get(name) == label, f"{name}: {labels.get(name)} in {sorted(labels)}"
+        assert {"weapons-restrictions", "ceasefire"} <= set(doc["topics"])
+        for topic in doc["topic_details"]:
+            assert topic["evidence"], topic
+            for evidence in topic["evidence"]:
+                assert evidence["sentence"] in f"{TITLE}\n{doc['text']}"
+        assert doc["taxonomy_version"]
+
+        second = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+        assert second.returncode == 0, second.stderr
+        summary = json.loads(second.stdout)
+        assert (summary["not_modified"], summary["published"]) == (1, 0)
+        headers = feed_server.request_headers["/feeds/world.xml"]
+        assert len(headers) == 2
+        assert headers[1].get("If-None-Match") == '"world-v1"'
+
+        time.sleep(3)  # anything wrongly re-published would reach the index by now
+        es.indices.refresh(index=alias)
+        assert es.count(index=alias)["count"] == 1
+        for name, proc in procs.items():
+            assert proc.poll() is None, f"{name} exited early:\n{_stop(proc, logs[name])}"
+    finally:
+        tails = {name: _stop(proc, logs[name]) for name, proc in procs.items()}
+    for name, proc in procs.items():
+        assert proc.returncode in (0, -15, 143), f"{name} exit {proc.returncode}:\n{tails[name]}"
