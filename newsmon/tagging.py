@@ -17,7 +17,8 @@ def article_from_input(raw: str, where: str = "stdin") -> Article:
     """
     stripped = raw.strip()
     fields: dict[str, object] = {"text": stripped}
-    if stripped.startswith("{"):
+    # A JSON array is JSON too (and not an article); "[UPDATED] Story..." stays plain text.
+    if stripped.startswith("{") or (stripped.startswith("[") and stripped.endswith("]")):
         try:
             data = orjson.loads(stripped)
         except orjson.JSONDecodeError as exc:

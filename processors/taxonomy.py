@@ -141,7 +141,13 @@ def _phrases(terms: Any, tokenize: Tokenize, where: str) -> tuple[Phrase, ...]:
     return tuple(tuple(t.lower() for t in tokenize(str(term))) for term in terms)
 
 
-def _rule(item: dict[str, Any], tokenize: Tokenize, where: str) -> Rule:
+def _rule_name(item: Any, index: int) -> object:
+    return item.get("id", index) if isinstance(item, dict) else index
+
+
+def _rule(item: Any, tokenize: Tokenize, where: str) -> Rule:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a mapping with 'all' (a list of term groups)")
     if "all" not in item:
         raise ConfigError(f"{where}: missing 'all' (a list of term groups)")
     groups = item["all"]
@@ -179,7 +185,7 @@ def load_taxonomy(tokenize: Tokenize, path: Path = DEFAULT_PATH) -> Taxonomy:
                 name=str(name),
                 definition=str(item["definition"]),
                 rules=tuple(
-                    _rule(r, tokenize, f"{where} rule {r.get('id', j)}")
+                    _rule(r, tokenize, f"{where} rule {_rule_name(r, j)}")
                     for j, r in enumerate(item["rules"])
                 ),
                 threshold=float(item.get("threshold", 1.0)),

@@ -1,7 +1,6 @@
 """Creating the index template, the first versioned index and the alias (idempotent)."""
 
 import logging
-
 from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch

@@ -1,0 +1,94 @@
+"""`newsmon poll` against the real broker: published once, state advanced only after acks."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer, rss_xml
+from kafka import KafkaConsumer
+from local_stack import AppConfig
+
+from contract import Article, article_id
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+def _consume(config: AppConfig, topic: str, expect: int) -> list[tuple[bytes, bytes]]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=config.env["NEWSMON_KAFKA_BOOTSTRAP"],
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5_000,
+        group_id=f"check-{topic}",
+    )
+    records = []
+    for record in consumer:
+        records.append((record.key, record.value))
+        if len(records) > expect:
+            break
+    consumer.close()
+    return records
+
+
+def _feed(feed_server: FeedServer, tmp_path: Path, n: int) -> tuple[Path, list[str]]:
+    links = [feed_server.url(f"/story/{i}?utm_campaign=x") for i in range(n)]
+    items = [
+        {"title": f"Story {i}", "link": link, "description": f"<p>Text {i}</p>"}
+        for i, link in enumerate(links)
+    ]
+    url = feed_server.add("/rss.xml", rss_xml(items), etag='"v1"')
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"- name: Test Feed\n  url: {url}\n")
+    return feeds, links
+
+
+def test_poll_publishes_each_new_article_once(
+    app_config: Callable[..., AppConfig], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    config = app_config()
+    feeds, links = _feed(feed_server, tmp_path, 3)
+    first = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["published"] == 3
+
+    # The feed changes (new ETag) but only one item is new: only that one is published.
+    items = [{"title": f"Story {i}", "link": link} for i, link in enumerate(links)]
+    new_link = feed_server.url("/story/new")
+    feed_server.add("/rss.xml", rss_xml([*items, {"title": "New", "link": new_link}]), etag='"v2"')
+    second = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    assert json.loads(second.stdout)["published"] == 1
+
+    records = _consume(config, config.env["NEWSMON_TOPIC_RAW"], expect=4)
+    assert len(records) == 4
+    ids = {article_id(link) for link in [*links, new_link]}
+    for key, value in records:
+        article = Article.from_json(value)
+        assert key.decode() == article.id
+        assert article.source == "Test Feed"
+        assert "utm_campaign" not in article.url
+    assert {key.decode() for key, _ in records} == ids
+
+
+def test_unacknowledged_articles_are_polled_again(
+    app_config: Callable[..., AppConfig], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feeds, _ = _feed(feed_server, tmp_path, 2)
+    good = app_config()
+    # Same data dir (feed state), but a broker that is not there: nothing can be acknowledged.
+    broken = AppConfig({**good.env, "NEWSMON_KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    failed = broken.newsmon("poll", "--feeds", str(feeds), "--once", "--json", timeout=120)
+    assert failed.returncode != 0
+    assert "127.0.0.1:1" in failed.stderr
+
+    retried = good.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    assert retried.returncode == 0, retried.stderr
+    summary = json.loads(retried.stdout)
+    assert (summary["ok"], summary["published"]) == (1, 2)
+    # The ETag was not stored by the failed run, so this was a full GET, not a 304.
+    assert "If-None-Match" not in feed_server.request_headers["/rss.xml"][-1]

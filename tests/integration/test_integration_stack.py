@@ -1,0 +1,46 @@
+"""The local stack: real Kafka and Elasticsearch answer on the test ports."""
+
+import uuid
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer, KafkaProducer
+from local_stack import Stack
+
+
+def test_status_reports_both_services_up(stack: Stack) -> None:
+    status = stack.run("status")
+    assert status.returncode == 0, status.stderr
+    assert "127.0.0.1:19092" in status.stdout + status.stderr
+    assert "127.0.0.1:19200" in status.stdout + status.stderr
+
+
+def test_up_when_already_up_is_a_no_op(stack: Stack) -> None:
+    before = stack.run("status").stdout
+    again = stack.run("up")
+    assert again.returncode == 0, again.stderr
+    assert "already running" in again.stderr
+    assert stack.run("status").stdout == before
+
+
+def test_elasticsearch_is_8x_and_healthy(es: Elasticsearch) -> None:
+    health = es.cluster.health(wait_for_status="yellow", timeout="30s")
+    assert health["status"] in ("green", "yellow")
+    nodes = es.nodes.info(metric="plugins")["nodes"]
+    assert all(n["version"].startswith("8.") for n in nodes.values())
+
+
+def test_kafka_round_trip(stack: Stack) -> None:
+    topic = f"test-roundtrip-{uuid.uuid4().hex[:8]}"
+    producer = KafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    producer.send(topic, key=b"k", value=b"hello").get(timeout=30)
+    producer.close()
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=stack.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=20_000,
+        group_id=f"g-{topic}",
+    )
+    values = [record.value for record in consumer]
+    consumer.close()
+    assert values == [b"hello"]
