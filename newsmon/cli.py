@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from contract import NewsmonError, PoisonMessage
+from contract import Article, NewsmonError, PoisonMessage
 from newsmon.logs import setup_logging
 from newsmon.settings import Settings
 
@@ -182,15 +182,24 @@ def tag(
         )
         return
     failures = 0
+    batch: list[Article] = []
+
+    def flush() -> None:
+        for enriched_article in enricher.enrich_batch(batch):
+            sys.stdout.write(enriched_article.to_json().decode() + "\n")
+        sys.stdout.flush()
+        batch.clear()
+
     for n, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
         try:
-            article = article_from_input(line, where=f"stdin line {n}")
+            batch.append(article_from_input(line, where=f"stdin line {n}"))
         except PoisonMessage as exc:
             err.print(f"[red]{exc}[/]")
             failures += 1
-            continue
-        sys.stdout.write(enricher.enrich(article).to_json().decode() + "\n")
+        if len(batch) >= settings.process_batch_size:
+            flush()
+    flush()
     if failures:
         raise typer.Exit(1)

@@ -1,11 +1,12 @@
 """Fixtures shared by every test package: the loaded enrichment pipeline and article factories."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from feedserver import FeedServer
 
 from contract import Article, article_id
 from processors.enrich import Enricher
@@ -62,6 +63,14 @@ def seed_article(seed_text: str) -> Article:
 def seed_enriched(enricher: Enricher, seed_article: Article) -> Article:
     """The seed article after enrichment (computed once)."""
     return enricher.enrich(seed_article)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A loopback HTTP feed server; ``add(path, body, etag=...)`` returns the URL."""
+    server = FeedServer()
+    yield server
+    server.close()
 
 
 # The real local stack (Kafka + Elasticsearch), for tests/integration and tests/e2e.

@@ -3,7 +3,7 @@
 import json
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,6 @@ EXPECTED_ENTITIES = {
     "Reuters": "ORG",
 }
 TITLE = "NATO chief urges allies to let Ukraine strike Russian territory with Western weapons"
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    yield server
-    server.close()
 
 
 def _stop(proc: subprocess.Popen[bytes], log: Path) -> str:

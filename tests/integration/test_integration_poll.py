@@ -1,22 +1,14 @@
 """`newsmon poll` against the real broker: published once, state advanced only after acks."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from feedserver import FeedServer, rss_xml
 from kafka import KafkaConsumer
 from local_stack import AppConfig
 
 from contract import Article, article_id
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    yield server
-    server.close()
 
 
 def _consume(config: AppConfig, topic: str, expect: int) -> list[tuple[bytes, bytes]]:

@@ -4,17 +4,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from feedserver import FeedServer, atom_xml, rss_xml
+from feedserver import atom_xml, rss_xml
 
 from ingest import FeedStateStore
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A loopback HTTP server; ``add(path, body, etag=..., last_modified=...)`` returns a URL."""
-    server = FeedServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture
