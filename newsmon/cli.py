@@ -142,7 +142,9 @@ def setup() -> None:
 
     settings = _settings()
     try:
-        ensure_topics(settings.kafka_bootstrap, settings.partitions, settings.topics)
+        ensure_topics(
+            settings.kafka_bootstrap, settings.partitions, settings.topics, settings.kafka_timeout
+        )
         index_name = ensure_index(make_es(settings), settings.index_alias)
     except NewsmonError as exc:
         raise _fail(exc) from exc

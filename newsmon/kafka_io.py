@@ -43,10 +43,23 @@ def make_consumer(bootstrap: str, topic: str, group: str, max_records: int) -> K
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
 
 
-def ensure_topics(bootstrap: str, partitions: int, names: tuple[str, ...] = Topics.ALL) -> None:
-    """Create newsmon's topics if they do not exist yet."""
+def ensure_topics(
+    bootstrap: str,
+    partitions: int,
+    names: tuple[str, ...] = Topics.ALL,
+    connect_timeout: float = 15.0,
+) -> None:
+    """Create newsmon's topics if they do not exist yet.
+
+    This is the first call every command makes to Kafka, so it is also where an unreachable
+    broker is reported, after ``connect_timeout`` seconds.
+    """
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newsmon-admin")
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap.split(","),
+            client_id="newsmon-admin",
+            bootstrap_timeout_ms=int(connect_timeout * 1000),
+        )
     except KafkaError as exc:
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
     try:

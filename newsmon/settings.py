@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]"
     )
+    kafka_timeout: float = Field(15.0, gt=0, description="seconds to wait for Kafka at start-up")
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
     es_username: str | None = Field(None, description="Elasticsearch user (basic auth)")
     es_password: SecretStr | None = Field(None, description="Elasticsearch password (never logged)")

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from feedserver import FeedServer, rss_xml
-from kafka import KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from local_stack import AppConfig
 
 from contract import Article, article_id
@@ -67,20 +68,50 @@ def test_poll_publishes_each_new_article_once(
     assert {key.decode() for key, _ in records} == ids
 
 
-def test_unacknowledged_articles_are_polled_again(
+def test_unreachable_broker_is_a_clear_error(
     app_config: Callable[..., AppConfig], feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    feeds, _ = _feed(feed_server, tmp_path, 2)
-    good = app_config()
-    # Same data dir (feed state), but a broker that is not there: nothing can be acknowledged.
-    broken = AppConfig({**good.env, "NEWSMON_KAFKA_BOOTSTRAP": "127.0.0.1:1"})
-    failed = broken.newsmon("poll", "--feeds", str(feeds), "--once", "--json", timeout=120)
-    assert failed.returncode != 0
-    assert "127.0.0.1:1" in failed.stderr
+    feeds, _ = _feed(feed_server, tmp_path, 1)
+    config = app_config(kafka_bootstrap="127.0.0.1:1", kafka_timeout="2")
+    failed = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json", timeout=60)
+    assert failed.returncode == 1
+    assert "no Kafka broker reachable at 127.0.0.1:1" in failed.stderr
 
-    retried = good.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+
+def test_articles_the_broker_did_not_acknowledge_are_polled_again(
+    app_config: Callable[..., AppConfig], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The broker refuses the writes (the topic takes no message over 200 bytes): the feed's
+    ETag and seen ids are not stored, so the next poll fetches and publishes again."""
+    config = app_config()
+    topic = config.env["NEWSMON_TOPIC_RAW"]
+    admin = KafkaAdminClient(bootstrap_servers=config.env["NEWSMON_KAFKA_BOOTSTRAP"])
+    admin.create_topics(
+        [
+            NewTopic(
+                topic,
+                num_partitions=1,
+                replication_factor=1,
+                topic_configs={"max.message.bytes": "200"},
+            )
+        ]
+    )
+    feeds, _ = _feed(feed_server, tmp_path, 2)
+    refused = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    summary = json.loads(refused.stdout)
+    assert (summary["failed"], summary["published"]) == (1, 0)
+    assert "Kafka did not acknowledge" in summary["errors"][0]
+
+    admin.alter_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "1048588"})]
+    )
+    admin.close()
+    retried = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
     assert retried.returncode == 0, retried.stderr
     summary = json.loads(retried.stdout)
     assert (summary["ok"], summary["published"]) == (1, 2)
-    # The ETag was not stored by the failed run, so this was a full GET, not a 304.
-    assert "If-None-Match" not in feed_server.request_headers["/rss.xml"][-1]
+    # The refused run stored no ETag: this was a full GET again, not a conditional one.
+    headers = feed_server.request_headers["/rss.xml"]
+    assert len(headers) == 2
+    assert "If-None-Match" not in headers[1]
+    assert len(_consume(config, topic, expect=2)) == 2
