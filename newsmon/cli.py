@@ -61,7 +61,7 @@ def poll(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Fetch feeds and publish new articles to Kafka (news.articles.raw)."""
-    from newsmon.runners.poll import poll_feeds
+    from newsmon.runners.poll import PollSummary, poll_feeds
 
     settings = _settings()
     setup_logging(settings.log_level, None if once else settings.log_dir / "poll.log")
@@ -80,12 +80,18 @@ def poll(
         def on_batch(batch: object, published: int) -> None:
             progress.update(task, advance=1, description=f"{batch.feed.name}: {batch.status}")  # type: ignore[attr-defined]
 
+        async def main() -> PollSummary:
+            # Ctrl-C / SIGTERM: finish (publish and commit) the feed in hand, then stop.
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            return await poll_feeds(settings, feeds, once, on_batch, stop)
+
         try:
-            summary = asyncio.run(poll_feeds(settings, feeds, once, on_batch))
+            summary = asyncio.run(main())
         except NewsmonError as exc:
             raise _fail(exc) from exc
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
     if as_json:
         sys.stdout.write(orjson.dumps(summary.__dict__).decode() + "\n")
     else:

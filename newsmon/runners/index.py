@@ -105,6 +105,15 @@ def index_once(
     if dead:
         _dead_letter(producer, dlq_topic, dead)
     consumer.commit()
+    log.info(
+        "indexed %d, refused %d, undecodable %d (totals %d/%d/%d)",
+        report.written,
+        len(report.rejected),
+        len(records) - len(articles),
+        stats.indexed,
+        stats.rejected,
+        stats.poison,
+    )
     return len(records)
 
 

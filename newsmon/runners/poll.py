@@ -96,6 +96,12 @@ async def poll_feeds(
                     else:
                         poller.commit(batch)
                 summary.add(batch, published)
+                log.info(
+                    "feed %r: %s, %d new article(s) published",
+                    batch.feed.name,
+                    batch.status,
+                    published,
+                )
                 if on_batch is not None:
                     on_batch(batch, published)
         finally:

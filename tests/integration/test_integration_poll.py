@@ -1,6 +1,7 @@
 """`newsmon poll` against the real broker: published once, state advanced only after acks."""
 
 import json
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,3 +116,23 @@ def test_articles_the_broker_did_not_acknowledge_are_polled_again(
     assert len(headers) == 2
     assert "If-None-Match" not in headers[1]
     assert len(_consume(config, topic, expect=2)) == 2
+
+
+def test_continuous_poll_stops_cleanly_on_sigterm(
+    app_config: Callable[..., AppConfig], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    config = app_config()
+    feeds, _ = _feed(feed_server, tmp_path, 3)
+    log = tmp_path / "poll.log"
+    poller = config.start("poll", "--feeds", str(feeds), log=log)
+    try:
+        records = _consume(config, config.env["NEWSMON_TOPIC_RAW"], expect=3)
+        assert len(records) == 3, log.read_text()
+        assert poller.poll() is None  # still running, waiting for the feed to be due again
+    finally:
+        poller.send_signal(signal.SIGTERM)
+        assert poller.wait(timeout=30) == 0, log.read_text()
+    assert "3 article(s) published" in log.read_text()
+    # Its state was committed: the next poll is a conditional GET answered 304.
+    again = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+    assert json.loads(again.stdout)["not_modified"] == 1
