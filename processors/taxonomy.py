@@ -7,6 +7,7 @@ assigned when the score reaches its threshold and the article has one of the top
 ``context`` terms (if it lists any) and none of its ``exclude`` terms.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,23 +58,37 @@ class Taxonomy:
 
 @dataclass(frozen=True)
 class _Tokens:
-    """A span's tokens as (lower text, lower lemma) pairs, for matching."""
+    """A span's tokens as lower-cased text and lemma, indexed by form for fast phrase lookup."""
 
     words: tuple[str, ...]
     lemmas: tuple[str, ...]
+    positions: dict[str, list[int]]
 
     @classmethod
     def of(cls, span: Span | Doc) -> "_Tokens":
-        return cls(tuple(t.lower_ for t in span), tuple((t.lemma_ or t.text).lower() for t in span))
+        words = tuple(t.lower_ for t in span)
+        lemmas = tuple((t.lemma_ or t.text).lower() for t in span)
+        positions: dict[str, list[int]] = defaultdict(list)
+        for i, (word, lemma) in enumerate(zip(words, lemmas, strict=True)):
+            positions[word].append(i)
+            if lemma != word:
+                positions[lemma].append(i)
+        return cls(words, lemmas, positions)
 
     def find(self, phrase: Phrase) -> list[int]:
         """Start positions where ``phrase`` matches (each token by text or lemma)."""
-        n = len(phrase)
-        hits = []
-        for i in range(len(self.words) - n + 1):
-            if all(p in (self.words[i + k], self.lemmas[i + k]) for k, p in enumerate(phrase)):
-                hits.append(i)
-        return hits
+        starts = self.positions.get(phrase[0])
+        if not starts:
+            return []
+        if len(phrase) == 1:
+            return starts
+        end = len(self.words) - len(phrase)
+        return [
+            i
+            for i in starts
+            if i <= end
+            and all(p in (self.words[i + k], self.lemmas[i + k]) for k, p in enumerate(phrase))
+        ]
 
     def has_any(self, phrases: Iterable[Phrase]) -> bool:
         return any(self.find(p) for p in phrases)
