@@ -144,14 +144,12 @@ def setup() -> None:
     """Create the Kafka topics and the Elasticsearch template, index and alias."""
     from newsmon.kafka_io import ensure_topics
     from newsmon.runners.index import make_es
-    from sinks.es_index import ensure_index
+    from sinks.es_writer import ElasticsearchSink
 
     settings = _settings()
     try:
-        ensure_topics(
-            settings.kafka_bootstrap, settings.partitions, settings.topics, settings.kafka_timeout
-        )
-        index_name = ensure_index(make_es(settings), settings.index_alias)
+        ensure_topics(settings)
+        index_name = ElasticsearchSink(make_es(settings), settings.index_alias).setup()
     except NewsmonError as exc:
         raise _fail(exc) from exc
     out.print(

@@ -6,7 +6,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from contract import Topics, TransientError
+from contract import TransientError
+from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +44,31 @@ def make_consumer(bootstrap: str, topic: str, group: str, max_records: int) -> K
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
 
 
-def ensure_topics(
-    bootstrap: str,
-    partitions: int,
-    names: tuple[str, ...] = Topics.ALL,
-    connect_timeout: float = 15.0,
-) -> None:
-    """Create newsmon's topics if they do not exist yet.
+def ensure_topics(settings: Settings) -> None:
+    """Create newsmon's topics (raw, enriched, dead letters) if they do not exist yet.
 
     This is the first call every command makes to Kafka, so it is also where an unreachable
-    broker is reported, after ``connect_timeout`` seconds.
+    broker is reported, after ``settings.kafka_timeout`` seconds.
     """
+    bootstrap = settings.kafka_bootstrap
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap.split(","),
             client_id="newsmon-admin",
-            bootstrap_timeout_ms=int(connect_timeout * 1000),
+            bootstrap_timeout_ms=int(settings.kafka_timeout * 1000),
         )
     except KafkaError as exc:
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
     try:
         existing = set(admin.list_topics())
-        missing = [n for n in names if n not in existing]
+        missing = [n for n in settings.topics if n not in existing]
         if missing:
             try:
                 admin.create_topics(
-                    [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+                    [
+                        NewTopic(n, num_partitions=settings.partitions, replication_factor=1)
+                        for n in missing
+                    ]
                 )
                 log.info("created topics %s", ", ".join(missing))
             except TopicAlreadyExistsError:

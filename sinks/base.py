@@ -32,7 +32,7 @@ class Sink(ABC, Generic[T]):
     the caller retries it later.
     """
 
-    def setup(self) -> None:
+    def setup(self) -> object:
         """Create what the destination needs (idempotent)."""
 
     @abstractmethod

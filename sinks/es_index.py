@@ -5,6 +5,7 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch
 
+from contract import ConfigError
 from sinks.es_mapping import ANALYZER_CHOICES, index_template
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def english_analysis(es: Elasticsearch) -> dict[str, Any]:
             continue
         log.info("English text analysis: %s", name)
         return settings
-    raise RuntimeError("the cluster supports none of newsmon's English analyzers")
+    raise ConfigError("the Elasticsearch cluster supports none of newsmon's English analyzers")
 
 
 def ensure_index(es: Elasticsearch, alias: str) -> str:

@@ -42,10 +42,10 @@ class ElasticsearchSink(Sink[Article]):
         self.backoff = backoff
         self.refresh = refresh
 
-    def setup(self) -> None:
-        """Create the template, index and alias if needed."""
+    def setup(self) -> str:
+        """Create the template, index and alias if needed; return the write index's name."""
         try:
-            ensure_index(self.es, self.alias)
+            return ensure_index(self.es, self.alias)
         except TransportError as exc:
             raise TransientError(f"elasticsearch unreachable: {exc}") from exc
 

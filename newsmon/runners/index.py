@@ -124,9 +124,7 @@ def run_indexer(
     until_idle: bool = False,
 ) -> IndexStats:
     """Consume and index until ``stop`` is set (or the topic is idle, with ``until_idle``)."""
-    ensure_topics(
-        settings.kafka_bootstrap, settings.partitions, settings.topics, settings.kafka_timeout
-    )
+    ensure_topics(settings)
     sink = ElasticsearchSink(make_es(settings), settings.index_alias)
     sink.setup()
     consumer = make_consumer(

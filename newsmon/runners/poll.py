@@ -65,9 +65,7 @@ async def poll_feeds(
 ) -> PollSummary:
     """Poll ``feeds_file`` (once, or forever until ``stop``) and publish to Kafka."""
     feeds = load_feeds(Path(feeds_file))
-    ensure_topics(
-        settings.kafka_bootstrap, settings.partitions, settings.topics, settings.kafka_timeout
-    )
+    ensure_topics(settings)
     producer = make_producer(settings.kafka_bootstrap)
     summary = PollSummary(feeds=len(feeds))
     settings.data_dir.mkdir(parents=True, exist_ok=True)

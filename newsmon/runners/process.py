@@ -16,9 +16,7 @@ def load_enricher(settings: Settings) -> Enricher:
 def run_processor(settings: Settings) -> None:
     """Run the enrichment worker until interrupted."""
     enricher = load_enricher(settings)
-    ensure_topics(
-        settings.kafka_bootstrap, settings.partitions, settings.topics, settings.kafka_timeout
-    )
+    ensure_topics(settings)
     app = create_app(
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         load_enricher=lambda: enricher,
