@@ -6,7 +6,7 @@ import pytest
 
 from contract import ConfigError
 from processors.enrich import Enricher
-from processors.gazetteer import AMBIGUOUS, DEFAULT_PATH, Gazetteer, load_gazetteer
+from processors.gazetteer import DEFAULT_PATH, Gazetteer, load_gazetteer
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def _patterns(gaz: Gazetteer) -> set[str]:
 
 @pytest.mark.parametrize("name", ["Georgia", "Jordan", "Chad", "Niger", "Turkey"])
 def test_ambiguous_names_are_not_ruler_patterns(gazetteer: Gazetteer, name: str) -> None:
-    assert name in AMBIGUOUS
+    assert name in gazetteer.ambiguous
     assert name not in _patterns(gazetteer)
 
 
@@ -70,10 +70,10 @@ def test_ambiguous_name_of_a_person_is_not_forced_to_a_country(enricher: Enriche
     [
         ("countries:\n  - [Freedonia, FD, [Freedonian]]\n", ["countries[0]"]),
         (
-            "countries:\n  - [Freedonia, FD, [Freedonian], []]\n  - Sylvania\n",
+            "countries:\n  - {name: Freedonia, iso: FD, capital: Fredville}\n  - Sylvania\n",
             ["countries[1]"],
         ),
-        ("people:\n  - {name: A B}\n  - {kb_id: Q1, aliases: [X]}\n", ["people[1]", "'name'"]),
+        ("people:\n  - {name: A B}\n  - {qid: Q1, aliases: [X]}\n", ["people[1]", "'name'"]),
         ("organizations:\n  - {name: ''}\n", ["organizations[0]", "'name'"]),
         ("people: [{name: [unclosed\n", ["gazetteer"]),
     ],
