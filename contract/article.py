@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from contract.errors import PoisonMessage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added story_id, content_hash, duplicate_of and flags (v1 messages still read)."""
 
 Lane = Literal["live", "replay"]
 
@@ -63,7 +64,9 @@ class Article(BaseModel):
     fetched_at: datetime
     source: str = Field(min_length=1, description="the feed's name")
     feed_url: str = ""
-    language: str | None = Field(default=None, description="declared by the feed, or detected")
+    language: str | None = Field(
+        default=None, description="ISO 639-1 code: detected from the text, else the feed's"
+    )
     lane: Lane = "live"
     # Filled in by the processors.
     entities: list[Entity] = Field(default_factory=list)
@@ -71,6 +74,17 @@ class Article(BaseModel):
     enriched_at: datetime | None = None
     nlp_model: str | None = None
     taxonomy_version: str | None = None
+    story_id: str | None = Field(
+        default=None, description="id of the first article of the story this one belongs to"
+    )
+    content_hash: str | None = Field(default=None, description="hash of the normalised text")
+    duplicate_of: str | None = Field(
+        default=None, description="id of an earlier article with exactly the same text"
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="why enrichment was partial, e.g. 'unsupported-language', 'no-text'",
+    )
 
     @field_validator("published", "fetched_at", "enriched_at")
     @classmethod

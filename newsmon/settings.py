@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".newsmon"), description="where state, logs and caches live")
     partitions: int = Field(4, ge=1, description="partitions of newsmon's Kafka topics")
     spacy_model: str = Field("en_core_web_sm", description="spaCy model package or path")
+    language_models: dict[str, str] = Field(
+        default_factory=dict,
+        description="spaCy models for other languages (entities only), "
+        'as JSON: {"de": "de_core_news_sm"}',
+    )
+    detect_language: bool = Field(True, description="detect each article's language")
+    story_threshold: float = Field(
+        0.4, gt=0, le=1, description="text similarity (Jaccard) at which articles are one story"
+    )
     taxonomy: Path = Field(processors.taxonomy.DEFAULT_PATH, description="topic taxonomy YAML")
     gazetteer: Path = Field(processors.gazetteer.DEFAULT_PATH, description="gazetteer YAML")
     process_batch_size: int = Field(32, ge=1, description="articles per spaCy batch")
@@ -55,6 +64,11 @@ class Settings(BaseSettings):
     def state_db(self) -> Path:
         """SQLite file with per-feed state and seen ids."""
         return self.data_dir / "feeds.sqlite3"
+
+    @property
+    def stories_db(self) -> Path:
+        """SQLite file with the story index (near-duplicate signatures)."""
+        return self.data_dir / "stories.sqlite3"
 
     @property
     def log_dir(self) -> Path:

@@ -29,16 +29,51 @@ def _clean(span: Span) -> str:
     return text
 
 
+PLACE_BEFORE = frozenset(
+    {
+        *("in", "at", "to", "near", "from", "into", "outside", "around", "across", "towards"),
+        *("toward", "over", "on", "via", "through", "inside", "of", "within", "between"),
+        *("hit", "strike", "struck", "attack", "bomb", "shell", "target", "visit", "reach"),
+        *("arrive", "enter", "leave", "flee", "evacuate", "capture", "encircle", "surround"),
+        *("pound", "besiege"),
+    }
+)
+"""A capital after one of these (lemma, skipping "the") is the city: "missiles hit Kyiv"."""
+PLACE_AFTER = frozenset(
+    {"region", "oblast", "province", "airport", "residents", "mayor", "city", "suburb"}
+)
+
+
+def _is_place(span: Span) -> bool:
+    """Whether a capital or seat of government names the place rather than the government:
+    "missiles hit Kyiv", "talks in Moscow", "Kyiv's mayor" -- not "Kyiv said", "help Moscow
+    evade sanctions", "drones for Kyiv", "Washington also announced"."""
+    doc = span.doc
+    i = span.start - 1
+    if i >= 0 and doc[i].lower_ == "the":
+        i -= 1
+    if i >= 0 and doc[i].lemma_.lower() in PLACE_BEFORE:
+        return True
+    after = doc[span.end] if span.end < len(doc) else None
+    return after is not None and after.lower_ in PLACE_AFTER
+
+
 def _mention(span: Span, gaz: Gazetteer) -> _Mention | None:
     text = _clean(span)
     if span.label_ not in KEEP_LABELS or not text or text in gaz.not_entities:
         return None
+    if text.islower():
+        return None  # "turnout", "gunmen": a common word the model tagged
     known = gaz.entries.get(span.ent_id_) if span.ent_id_ else None
-    if known is None and span.label_ in ("GPE", "LOC", "NORP", "ORG", "PERSON"):
+    if known is None and span.label_ in ("GPE", "LOC", "NORP", "ORG", "PERSON", "FAC"):
         known = gaz.lookup(text)
+    if known is not None and known.kind in ("capital", "seat") and not _is_place(span):
+        known = gaz.country_of(known) or known
     if known is not None:
         return _Mention(text, known.name, known.label, span.start_char, known.kb_id, True)
-    return _Mention(text, text, span.label_, span.start_char, None, False)
+    # "the Environment Agency" and "Environment Agency" are one name; the text keeps "the".
+    name = text[4:] if text[:4] in ("the ", "The ") and len(text) > 4 else text
+    return _Mention(text, name, span.label_, span.start_char, None, False)
 
 
 def _resolve_short_forms(mentions: list[_Mention]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch
 
 from contract import ConfigError
-from sinks.es_mapping import ANALYZER_CHOICES, index_template
+from sinks.es_mapping import ANALYZER_CHOICES, MAPPINGS, index_template
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,17 @@ def ensure_index(es: Elasticsearch, alias: str) -> str:
     es.indices.put_index_template(name=alias, **index_template(alias, english_analysis(es)))
     if es.indices.exists_alias(name=alias):
         info = es.indices.get_alias(name=alias)
-        for index, body in info.items():
-            if body["aliases"][alias].get("is_write_index", len(info) == 1):
-                return str(index)
-        return str(next(iter(info)))
+        write = next(
+            (
+                str(index)
+                for index, body in info.items()
+                if body["aliases"][alias].get("is_write_index", len(info) == 1)
+            ),
+            str(next(iter(info))),
+        )
+        # New article fields are additive: put them on the existing index (strict mapping).
+        es.indices.put_mapping(index=write, properties=MAPPINGS["properties"])
+        return write
     first = f"{alias}-v1"
     if not es.indices.exists(index=first):
         es.indices.create(index=first, aliases={alias: {"is_write_index": True}})

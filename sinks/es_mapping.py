@@ -7,7 +7,7 @@ keywords (what people type in query strings: ``entities:"Vladimir Putin"``), and
 
 from typing import Any
 
-from contract import Article
+from contract import Article, Entity
 
 KEYWORD = {"type": "keyword"}
 ANALYZER = "newsmon_english"
@@ -75,7 +75,12 @@ MAPPINGS: dict[str, Any] = {
         "lane": KEYWORD,
         "nlp_model": KEYWORD,
         "taxonomy_version": KEYWORD,
+        "story_id": KEYWORD,
+        "content_hash": KEYWORD,
+        "duplicate_of": KEYWORD,
+        "flags": KEYWORD,
         "entities": KEYWORD,
+        "countries": KEYWORD,
         "people": KEYWORD,
         "organizations": KEYWORD,
         "places": KEYWORD,
@@ -137,6 +142,12 @@ def index_template(
     }
 
 
+def _is_country(entity: Entity) -> bool:
+    """Countries carry their ISO 3166 alpha-2 code as kb_id (cities and people a QID)."""
+    kb_id = entity.kb_id or ""
+    return entity.label == "GPE" and len(kb_id) == 2 and kb_id.isupper()
+
+
 def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
     """The Elasticsearch document for ``article``."""
     doc = article.model_dump(mode="json", exclude={"entities", "topics"})
@@ -147,6 +158,7 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
         people=[e.name for e in entities if e.label == "PERSON"],
         organizations=[e.name for e in entities if e.label == "ORG"],
         places=[e.name for e in entities if e.label in PLACE_LABELS],
+        countries=[e.name for e in entities if _is_country(e)],
         entity_details=[e.model_dump(mode="json") for e in entities],
         topics=[t.topic for t in article.topics],
         topic_details=[t.model_dump(mode="json") for t in article.topics],

@@ -4,12 +4,28 @@ from newsmon.kafka_io import ensure_topics
 from newsmon.settings import Settings
 from processors.enrich import Enricher
 from processors.faust_app import create_app, run_worker
+from processors.stories import StoryIndex
 
 
-def load_enricher(settings: Settings) -> Enricher:
-    """The enrichment pipeline the settings describe (fails fast on a missing model)."""
+def load_enricher(settings: Settings, with_stories: bool = True) -> Enricher:
+    """The enrichment pipeline the settings describe (fails fast on a missing model).
+
+    ``with_stories=False`` clusters stories in memory only (one command's input, e.g. ``tag``),
+    leaving the persistent index of the pipeline untouched.
+    """
+    if with_stories:
+        settings.stories_db.parent.mkdir(parents=True, exist_ok=True)
+    stories = StoryIndex(
+        settings.stories_db if with_stories else ":memory:", threshold=settings.story_threshold
+    )
     return Enricher.load(
-        settings.spacy_model, settings.taxonomy, settings.gazetteer, settings.process_batch_size
+        settings.spacy_model,
+        settings.taxonomy,
+        settings.gazetteer,
+        settings.process_batch_size,
+        detect_language=settings.detect_language,
+        stories=stories,
+        other_models=settings.language_models,
     )
 
 

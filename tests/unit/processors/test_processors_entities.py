@@ -41,3 +41,33 @@ def test_demonym_and_name_merge_into_the_country(enricher: Enricher) -> None:
     text = "Polish troops arrived. Poland said the Poles would stay."
     entities = _entities(enricher, text)
     assert entities["Poland"] == ("GPE", 3)
+
+
+def test_capital_as_actor_is_its_country(enricher: Enricher) -> None:
+    entities = _entities(enricher, "Kyiv said the talks had failed. Moscow warned of retaliation.")
+    assert entities["Ukraine"][0] == "GPE"
+    assert entities["Russia"][0] == "GPE"
+    assert "Kyiv" not in entities and "Moscow" not in entities
+
+
+def test_capital_as_place_stays_the_city(enricher: Enricher) -> None:
+    entities = _entities(enricher, "Missiles hit Kyiv overnight, and talks in Moscow stalled.")
+    assert "Kyiv" in entities and "Moscow" in entities
+    assert "Ukraine" not in entities and "Russia" not in entities
+
+
+def test_seat_of_government_is_its_country(enricher: Enricher) -> None:
+    entities = _entities(enricher, "The Kremlin rejected the proposal on Tuesday.")
+    assert "Russia" in entities and "Kremlin" not in entities
+
+
+def test_spelling_variants_are_one_person(enricher: Enricher) -> None:
+    text = "Volodymyr Zelenskyy met allies. Zelensky later said Zelenskiy's plan stood."
+    entities = _entities(enricher, text)
+    assert entities["Volodymyr Zelensky"] == ("PERSON", 3)
+
+
+def test_lowercase_words_are_not_entities(enricher: Enricher) -> None:
+    doc = enricher.nlp("Turnout was low as gunmen attacked the polling station.")
+    names = {e.name.lower() for e in extract_entities(doc, enricher.gazetteer)}
+    assert not names & {"turnout", "gunmen"}
