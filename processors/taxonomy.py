@@ -10,6 +10,7 @@ assigned when the score reaches its threshold and the article has one of the top
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,12 @@ DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 
 Phrase = tuple[str, ...]
 """A term as a sequence of lower-cased tokens; each matches a token's lemma or its text."""
+COUNTRY = "$country"
+"""In a term, matches any token of an entity linked to a country: "$country forces" matches
+"Israeli forces", "Russia's forces" does not (two tokens), "North Korean troops" does."""
+
+CountryOf = Callable[[Span], str | None]
+"""The ISO code of the country an entity span names or lies in, if known."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,15 @@ class Rule:
     weight: float = 1.0
     window: int = 12
     unless: tuple[Phrase, ...] = ()
+    countries: int = 0
+    """Fire only in a sentence naming at least this many different countries (e.g. 2 for a
+    strike by one state on another), counted over entities the gazetteer links to a country."""
+
+    @cached_property
+    def firsts(self) -> tuple[frozenset[str], ...]:
+        """Per group, the first token of each of its terms: a sentence holding none of them
+        cannot match the group, which rejects most rules in one set operation."""
+        return tuple(frozenset(p[0] for p in group if p) for group in self.groups)
 
 
 @dataclass(frozen=True)
@@ -57,15 +73,17 @@ class Taxonomy:
 
 
 @dataclass(frozen=True)
-class _Tokens:
+class SentenceTokens:
     """A span's tokens as lower-cased text and lemma, indexed by form for fast phrase lookup."""
 
     words: tuple[str, ...]
     lemmas: tuple[str, ...]
     positions: dict[str, list[int]]
+    countries: frozenset[str] = frozenset()
+    """Codes of the countries the span's entities name or lie in."""
 
     @classmethod
-    def of(cls, span: Span | Doc) -> "_Tokens":
+    def of(cls, span: Span | Doc, country_of: CountryOf | None = None) -> "SentenceTokens":
         words = tuple(t.lower_ for t in span)
         lemmas = tuple((t.lemma_ or t.text).lower() for t in span)
         positions: dict[str, list[int]] = defaultdict(list)
@@ -73,7 +91,20 @@ class _Tokens:
             positions[word].append(i)
             if lemma != word:
                 positions[lemma].append(i)
-        return cls(words, lemmas, positions)
+        countries = set()
+        if country_of is not None:
+            offset = span.start if isinstance(span, Span) else 0
+            for ent in span.ents:
+                code = country_of(ent)
+                if code:
+                    countries.add(code)
+                    positions[COUNTRY].extend(range(ent.start - offset, ent.end - offset))
+        return cls(words, lemmas, positions, frozenset(countries))
+
+    def _at(self, i: int, form: str) -> bool:
+        if form == COUNTRY:
+            return i in self.positions.get(COUNTRY, ())
+        return form in (self.words[i], self.lemmas[i])
 
     def find(self, phrase: Phrase) -> list[int]:
         """Start positions where ``phrase`` matches (each token by text or lemma)."""
@@ -84,18 +115,17 @@ class _Tokens:
             return starts
         end = len(self.words) - len(phrase)
         return [
-            i
-            for i in starts
-            if i <= end
-            and all(p in (self.words[i + k], self.lemmas[i + k]) for k, p in enumerate(phrase))
+            i for i in starts if i <= end and all(self._at(i + k, p) for k, p in enumerate(phrase))
         ]
 
     def has_any(self, phrases: Iterable[Phrase]) -> bool:
         return any(self.find(p) for p in phrases)
 
 
-def _fires(rule: Rule, toks: _Tokens) -> list[str] | None:
+def rule_fires(rule: Rule, toks: SentenceTokens) -> list[str] | None:
     """The matched terms if ``rule`` fires in this sentence, else None."""
+    if any(firsts.isdisjoint(toks.positions) for firsts in rule.firsts):
+        return None
     if toks.has_any(rule.unless):
         return None
     positions: list[list[tuple[int, Phrase]]] = []
@@ -117,10 +147,16 @@ def _fires(rule: Rule, toks: _Tokens) -> list[str] | None:
     return None
 
 
-def tag_topics(doc: Doc, taxonomy: Taxonomy) -> list[TopicMatch]:
-    """Topics of ``doc`` with scores and the sentences that triggered them."""
-    whole = _Tokens.of(doc)
-    sentences = [(s, _Tokens.of(s)) for s in doc.sents]
+def tag_topics(
+    doc: Doc, taxonomy: Taxonomy, country_of: CountryOf | None = None
+) -> list[TopicMatch]:
+    """Topics of ``doc`` with scores and the sentences that triggered them.
+
+    ``country_of`` links entity spans to countries, for rules that need several countries in a
+    sentence; without it such rules never fire.
+    """
+    whole = SentenceTokens.of(doc)
+    sentences = [(s, SentenceTokens.of(s, country_of)) for s in doc.sents]
     matches = []
     for topic in taxonomy.topics:
         if topic.exclude and whole.has_any(topic.exclude):
@@ -132,8 +168,8 @@ def tag_topics(doc: Doc, taxonomy: Taxonomy) -> list[TopicMatch]:
         for rule in topic.rules:
             hits = 0
             for sent, toks in sentences:
-                terms = _fires(rule, toks)
-                if terms is None:
+                terms = rule_fires(rule, toks)
+                if terms is None or len(toks.countries) < rule.countries:
                     continue
                 score += rule.weight
                 evidence.append(Evidence(rule=rule.id, sentence=sent.text.strip(), terms=terms))
@@ -153,7 +189,13 @@ def _phrases(terms: Any, tokenize: Tokenize, where: str) -> tuple[Phrase, ...]:
         terms = [terms]
     if not isinstance(terms, list) or not terms:
         raise ConfigError(f"{where}: expected a non-empty list of terms")
-    return tuple(tuple(t.lower() for t in tokenize(str(term))) for term in terms)
+    return tuple(_phrase(str(term), tokenize) for term in terms)
+
+
+def _phrase(term: str, tokenize: Tokenize) -> Phrase:
+    if term.startswith(COUNTRY):
+        return (COUNTRY, *_phrase(term[len(COUNTRY) :].strip(), tokenize))
+    return tuple(t.lower() for t in tokenize(term)) if term else ()
 
 
 def _rule_name(item: Any, index: int) -> object:
@@ -174,6 +216,7 @@ def _rule(item: Any, tokenize: Tokenize, where: str) -> Rule:
         weight=float(item.get("weight", 1.0)),
         window=int(item.get("window", 12)),
         unless=_phrases(item["unless"], tokenize, f"{where}.unless") if "unless" in item else (),
+        countries=int(item.get("countries", 0)),
     )
 
 

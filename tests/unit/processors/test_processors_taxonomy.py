@@ -198,7 +198,8 @@ def test_bundled_taxonomy_has_defined_topics(bundled: Taxonomy) -> None:
     assert expected <= set(by_name)
     assert all(by_name[name].definition.strip() for name in by_name)
     assert all(by_name[name].rules for name in by_name)
-    assert bundled.version == "1.0.0"
+    assert bundled.version == "1.1.0"
+    assert len(bundled.topics) >= 15
 
 
 def test_price_war_ceasefire_is_a_metaphor(bundled: Taxonomy, tag: Tag) -> None:
@@ -269,3 +270,30 @@ def test_load_errors_name_topic_and_field(tmp_path: Path, yaml_text: str, names:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing\.yaml"):
         load_taxonomy(str.split, tmp_path / "missing.yaml")
+
+
+TWO_STATES = """
+taxonomy_version: "t1"
+topics:
+  - name: strikes
+    definition: one state's forces strike another state
+    rules:
+      - id: state-force-strikes
+        all: [[$country warplanes, $country forces], [strike, bomb, hit]]
+        window: 10
+        countries: 2
+"""
+
+
+def test_country_rule_needs_two_countries(taxonomy_from: Load, enricher: Enricher) -> None:
+    taxonomy = taxonomy_from(TWO_STATES)
+
+    def topics(text: str) -> set[str]:
+        return {m.topic for m in tag_topics(enricher.nlp(text), taxonomy, enricher.country_of)}
+
+    assert topics("Israeli warplanes bombed depots near Damascus on Sunday.") == {"strikes"}
+    assert topics("Israeli warplanes bombed depots near Haifa on Sunday.") == set()
+    assert topics("The warplanes bombed depots near Damascus on Sunday.") == set()
+    # Without a way to link entities to countries the rule cannot fire.
+    doc = enricher.nlp("Israeli warplanes bombed depots near Damascus on Sunday.")
+    assert tag_topics(doc, taxonomy) == []
