@@ -14,6 +14,7 @@ from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.logs import setup_logging
+from newsmon.quality_cli import eval_command, taxonomy_app
 from newsmon.settings import Settings
 
 app = typer.Typer(
@@ -173,7 +174,7 @@ def tag(
     settings = _settings()
     setup_logging("WARNING")
     try:
-        enricher = load_enricher(settings)
+        enricher = load_enricher(settings, with_stories=False)
     except NewsmonError as exc:
         raise _fail(exc) from exc
     if not jsonl:
@@ -209,3 +210,7 @@ def tag(
     flush()
     if failures:
         raise typer.Exit(1)
+
+
+app.command("eval")(eval_command)
+app.add_typer(taxonomy_app, name="taxonomy")

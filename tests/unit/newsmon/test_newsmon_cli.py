@@ -27,7 +27,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 @pytest.fixture
 def loaded(monkeypatch: pytest.MonkeyPatch, enricher: Enricher) -> None:
     """Reuse the session's pipeline instead of loading the model on every invocation."""
-    monkeypatch.setattr(newsmon.runners.process, "load_enricher", lambda settings: enricher)
+    monkeypatch.setattr(newsmon.runners.process, "load_enricher", lambda settings, **_: enricher)
 
 
 def test_tag_seed_article(runner: CliRunner, loaded: None, seed_article: Article) -> None:
@@ -38,7 +38,7 @@ def test_tag_seed_article(runner: CliRunner, loaded: None, seed_article: Article
     names = {e.name for e in article.entities}
     assert {"NATO", "Jens Stoltenberg", "Russia", "Vladimir Putin"} <= names
     assert {"weapons-restrictions", "ceasefire"} <= {t.topic for t in article.topics}
-    assert article.taxonomy_version == "1.0.0"
+    assert article.taxonomy_version == "1.1.0"
 
 
 def test_tag_plain_text(runner: CliRunner, loaded: None) -> None:
