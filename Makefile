@@ -11,7 +11,7 @@ TEST_STACK_ENV := NEWSMON_STACK_DIR=$(NEWSMON_TEST_STACK_DIR) \
 	NEWSMON_STACK_KAFKA_PORT=19092 NEWSMON_STACK_KAFKA_CONTROLLER_PORT=19093 \
 	NEWSMON_STACK_ES_PORT=19200 NEWSMON_STACK_ES_TRANSPORT_PORT=19300
 
-.PHONY: install lint unit test run stack-up stack-down stack-status clean
+.PHONY: install lint unit eval test run stack-up stack-down stack-status clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,13 @@ lint: install
 unit: install
 	$(PY) -m pytest tests/unit -q
 
-# Lint, then the whole suite (unit, integration, e2e) against a real Kafka + Elasticsearch
-# started on test ports for the run and stopped afterwards.
-test: lint
+# Tag quality on the labelled corpus (tests/data/labelled): the table, and exit 1 below the bar.
+eval: install
+	$(VENV)/bin/newsmon eval --min-topic-f1 0.85 --min-entity-f1 0.85
+
+# Lint, tag quality, then the whole suite (unit, integration, e2e) against a real Kafka +
+# Elasticsearch started on test ports for the run and stopped afterwards.
+test: lint eval
 	$(TEST_STACK_ENV) $(STACK) up
 	set +e; $(TEST_STACK_ENV) $(PY) -m pytest tests; rc=$$?; \
 	$(TEST_STACK_ENV) $(STACK) down; exit $$rc

@@ -63,8 +63,8 @@ def _trace(rule: Rule, toks: SentenceTokens, sentence: str, countries: int) -> R
             missing.append([" ".join(p) for p in group[:4]])
         else:
             matched.append(hit)
-    if not matched:
-        return None
+    if not matched or len(missing) > 1:
+        return None  # one term of a three-group rule is noise, not a near miss
     blocked = _first(toks, rule.unless)
     if blocked is None and not missing:
         terms = rule_fires(rule, toks)

@@ -8,6 +8,7 @@ was not delivered.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import faust
 
-from contract import Topics
+from contract import Topics, TransientError
 from processors.batch import BatchResult, process_batch
 from processors.enrich import Enricher
 
@@ -27,6 +28,11 @@ async def _deliver(sink: Any, dlq: Any, result: BatchResult) -> None:
         await dlq.send(key=(e.key or "").encode() or None, value=e.to_json()) for e in result.dead
     ]
     await asyncio.gather(*futures)
+
+
+TRANSIENT_RETRIES = 5
+"""Retries of a batch that failed with a TransientError (1, 2, 4, 8, 16 s), then a last try
+whose error stops the agent rather than acknowledging unprocessed messages."""
 
 
 def create_app(
@@ -65,6 +71,13 @@ def create_app(
     def run_batch(payloads: list[bytes]) -> BatchResult:
         if not enricher:
             enricher.append(load_enricher())
+        for attempt in range(TRANSIENT_RETRIES):
+            try:
+                return process_batch(enricher[0], payloads, source)
+            except TransientError as exc:  # e.g. the story index locked by another worker
+                wait = 2**attempt
+                log.warning("%s: %s; retrying the batch in %d s", source, exc, wait)
+                time.sleep(wait)
         return process_batch(enricher[0], payloads, source)
 
     @app.agent(source_topic, name="enrich")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -145,3 +146,23 @@ def wait_for(check: Callable[[], object], timeout: float, what: str, every: floa
             return result
         time.sleep(every)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def stop_process(proc: subprocess.Popen[bytes], log: Path) -> str:
+    """Terminate a started newsmon command (SIGTERM, then kill) and return its log's tail."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return log.read_text(errors="replace")[-3000:]
+
+
+def get_document(es: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] | None:
+    """The stored article ``doc_id`` behind ``alias``, or None (also before the alias exists)."""
+    if not es.indices.exists_alias(name=alias):
+        return None
+    found = es.options(ignore_status=404).get(index=alias, id=doc_id)
+    return dict(found["_source"]) if found.get("found") else None

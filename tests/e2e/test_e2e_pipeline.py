@@ -1,17 +1,15 @@
 """A real feed item through a real Kafka broker, the faust worker and into Elasticsearch."""
 
 import json
-import subprocess
 import time
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 from feedserver import FeedServer, rss_xml
-from local_stack import AppConfig, wait_for
+from local_stack import AppConfig, get_document, stop_process, wait_for
 
 from contract import article_id
 
@@ -28,24 +26,6 @@ EXPECTED_ENTITIES = {
     "Reuters": "ORG",
 }
 TITLE = "NATO chief urges allies to let Ukraine strike Russian territory with Western weapons"
-
-
-def _stop(proc: subprocess.Popen[bytes], log: Path) -> str:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return log.read_text(errors="replace")[-3000:]
-
-
-def _document(es: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] | None:
-    if not es.indices.exists_alias(name=alias):
-        return None
-    found = es.options(ignore_status=404).get(index=alias, id=doc_id)
-    return dict(found["_source"]) if found.get("found") else None
 
 
 def test_seed_feed_through_kafka_faust_and_elasticsearch(
@@ -86,7 +66,7 @@ def test_seed_feed_through_kafka_faust_and_elasticsearch(
     try:
         doc_id = article_id(link)
         doc = wait_for(
-            lambda: _document(es, alias, doc_id), 240, f"document {doc_id} in {alias}", every=1
+            lambda: get_document(es, alias, doc_id), 240, f"document {doc_id} in {alias}", every=1
         )
         assert isinstance(doc, dict)
         assert doc["title"] == TITLE
@@ -115,8 +95,8 @@ def test_seed_feed_through_kafka_faust_and_elasticsearch(
         es.indices.refresh(index=alias)
         assert es.count(index=alias)["count"] == 1
         for name, proc in procs.items():
-            assert proc.poll() is None, f"{name} exited early:\n{_stop(proc, logs[name])}"
+            assert proc.poll() is None, f"{name} exited early:\n{stop_process(proc, logs[name])}"
     finally:
-        tails = {name: _stop(proc, logs[name]) for name, proc in procs.items()}
+        tails = {name: stop_process(proc, logs[name]) for name, proc in procs.items()}
     for name, proc in procs.items():
         assert proc.returncode in (0, -15, 143), f"{name} exit {proc.returncode}:\n{tails[name]}"
