@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     story_threshold: float = Field(
         0.4, gt=0, le=1, description="text similarity (Jaccard) at which articles are one story"
     )
+    story_window_days: float = Field(
+        30, gt=0, description="days an article can still start or join a story (older pruned)"
+    )
     taxonomy: Path = Field(processors.taxonomy.DEFAULT_PATH, description="topic taxonomy YAML")
     gazetteer: Path = Field(processors.gazetteer.DEFAULT_PATH, description="gazetteer YAML")
     process_batch_size: int = Field(32, ge=1, description="articles per spaCy batch")

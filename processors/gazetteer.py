@@ -359,26 +359,18 @@ def _load_places(gaz: Gazetteer, rows: list[Any], path: Path) -> None:
         _add_new(gaz, entry, KnownEntity(f"{label}:{name}", name, label, qid, "place", iso, qid))
 
 
-def _load_people(gaz: Gazetteer, rows: list[Any], path: Path) -> None:
-    roles = sorted(ROLES)
+def _load_named(
+    gaz: Gazetteer, rows: list[Any], path: Path, section: str, label: str, field: str
+) -> None:
+    """People (``role`` from ROLES) or organisations (``kind`` from ORG_KINDS)."""
+    allowed, fields = (ROLES, _PERSON) if label == "PERSON" else (ORG_KINDS, _ORG)
     for i, raw in enumerate(rows):
-        entry = _Entry(raw, f"gazetteer {path}: people[{i}]", _PERSON)
+        entry = _Entry(raw, f"gazetteer {path}: {section}[{i}]", fields)
         name = str(entry.text("name"))
-        role = entry.checked("role", ROLES.__contains__, f"one of {roles}", required=False)
+        kind = entry.checked(field, allowed.__contains__, f"one of {sorted(allowed)}", False)
         qid = _qid(entry)
         iso = _iso(entry, gaz, required=False)
-        _add_new(gaz, entry, KnownEntity(f"PERSON:{name}", name, "PERSON", qid, role, iso, qid))
-
-
-def _load_organizations(gaz: Gazetteer, rows: list[Any], path: Path) -> None:
-    kinds = sorted(ORG_KINDS)
-    for i, raw in enumerate(rows):
-        entry = _Entry(raw, f"gazetteer {path}: organizations[{i}]", _ORG)
-        name = str(entry.text("name"))
-        kind = entry.checked("kind", ORG_KINDS.__contains__, f"one of {kinds}", required=False)
-        qid = _qid(entry)
-        iso = _iso(entry, gaz, required=False)
-        _add_new(gaz, entry, KnownEntity(f"ORG:{name}", name, "ORG", qid, kind, iso, qid))
+        _add_new(gaz, entry, KnownEntity(f"{label}:{name}", name, label, qid, kind, iso, qid))
 
 
 def _add_new(gaz: Gazetteer, entry: _Entry, known: KnownEntity) -> None:
@@ -412,8 +404,8 @@ def load_gazetteer(path: Path = DEFAULT_PATH) -> Gazetteer:
     _load_countries(gaz, _section(data, "countries", path), path)
     _load_seats(gaz, _section(data, "seats", path), path)
     _load_places(gaz, _section(data, "places", path), path)
-    _load_people(gaz, _section(data, "people", path), path)
-    _load_organizations(gaz, _section(data, "organizations", path), path)
+    _load_named(gaz, _section(data, "people", path), path, "people", "PERSON", "role")
+    _load_named(gaz, _section(data, "organizations", path), path, "organizations", "ORG", "kind")
     gaz.ambiguous = _names(data, "ambiguous", path)
     unknown = sorted(gaz.ambiguous - gaz.aliases.keys())
     if unknown:

@@ -5,6 +5,7 @@ not already up (``make test`` starts it before pytest), and is stopped at the en
 session started it. Integration tests never skip: if the stack cannot start, they fail.
 """
 
+import json
 import os
 import subprocess
 import time
@@ -100,6 +101,18 @@ class AppConfig:
             timeout=timeout,
             check=False,
         )
+
+    def poll_once(self, feeds: Path) -> dict[str, Any]:
+        """``newsmon poll --once --json`` over ``feeds``; its summary (the run must succeed)."""
+        result = self.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
+        assert result.returncode == 0, result.stderr
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
+    def start_workers(self, log_dir: Path) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
+        """Start ``newsmon process`` and ``newsmon index``: name -> (process, its log file)."""
+        logs = {name: log_dir / f"{name}.log" for name in ("process", "index")}
+        return {name: (self.start(name, log=log), log) for name, log in logs.items()}
 
     def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
         """Start a long-running ``newsmon`` command in the background, output to ``log``."""

@@ -1,10 +1,15 @@
 """``newsmon process``: the faust worker from ``processors`` with newsmon's settings."""
 
+import logging
+from datetime import UTC, datetime, timedelta
+
 from newsmon.kafka_io import ensure_topics
 from newsmon.settings import Settings
 from processors.enrich import Enricher
 from processors.faust_app import create_app, run_worker
 from processors.stories import StoryIndex
+
+log = logging.getLogger(__name__)
 
 
 def load_enricher(settings: Settings, with_stories: bool = True) -> Enricher:
@@ -18,6 +23,15 @@ def load_enricher(settings: Settings, with_stories: bool = True) -> Enricher:
     stories = StoryIndex(
         settings.stories_db if with_stories else ":memory:", threshold=settings.story_threshold
     )
+    if with_stories:
+        cutoff = datetime.now(UTC) - timedelta(days=settings.story_window_days)
+        pruned = stories.prune(cutoff)
+        log.info(
+            "story index %s: pruned %d article(s) seen before %s",
+            settings.stories_db,
+            pruned,
+            cutoff,
+        )
     return Enricher.load(
         settings.spacy_model,
         settings.taxonomy,

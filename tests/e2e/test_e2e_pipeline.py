@@ -1,6 +1,5 @@
 """A real feed item through a real Kafka broker, the faust worker and into Elasticsearch."""
 
-import json
 import time
 from collections.abc import Callable
 from html import escape
@@ -57,12 +56,8 @@ def test_seed_feed_through_kafka_faust_and_elasticsearch(
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"- name: Example World\n  url: {feed_url}\n  interval: 60\n")
 
-    first = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
-    assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["published"] == 1
-
-    logs = {name: tmp_path / f"{name}.log" for name in ("process", "index")}
-    procs = {name: config.start(name, log=logs[name]) for name in logs}
+    assert config.poll_once(feeds)["published"] == 1
+    workers = config.start_workers(tmp_path)
     try:
         doc_id = article_id(link)
         doc = wait_for(
@@ -83,9 +78,7 @@ def test_seed_feed_through_kafka_faust_and_elasticsearch(
                 assert evidence["sentence"] in f"{TITLE}\n{doc['text']}"
         assert doc["taxonomy_version"]
 
-        second = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
-        assert second.returncode == 0, second.stderr
-        summary = json.loads(second.stdout)
+        summary = config.poll_once(feeds)
         assert (summary["not_modified"], summary["published"]) == (1, 0)
         headers = feed_server.request_headers["/feeds/world.xml"]
         assert len(headers) == 2
@@ -94,9 +87,9 @@ def test_seed_feed_through_kafka_faust_and_elasticsearch(
         time.sleep(3)  # anything wrongly re-published would reach the index by now
         es.indices.refresh(index=alias)
         assert es.count(index=alias)["count"] == 1
-        for name, proc in procs.items():
-            assert proc.poll() is None, f"{name} exited early:\n{stop_process(proc, logs[name])}"
+        for name, (proc, log) in workers.items():
+            assert proc.poll() is None, f"{name} exited early:\n{stop_process(proc, log)}"
     finally:
-        tails = {name: stop_process(proc, logs[name]) for name, proc in procs.items()}
-    for name, proc in procs.items():
+        tails = {name: stop_process(proc, log) for name, (proc, log) in workers.items()}
+    for name, (proc, _) in workers.items():
         assert proc.returncode in (0, -15, 143), f"{name} exit {proc.returncode}:\n{tails[name]}"

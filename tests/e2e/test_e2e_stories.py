@@ -1,7 +1,6 @@
 """One wire story on three sites, and a French article, through Kafka, faust and Elasticsearch:
 the copies are one story, the exact copy is marked, the French article is flagged, not tagged."""
 
-import json
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -68,12 +67,8 @@ def test_copies_are_one_story_and_languages_are_flagged(
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("".join(feeds_yaml))
 
-    polled = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
-    assert polled.returncode == 0, polled.stderr
-    assert json.loads(polled.stdout)["published"] == 4
-
-    logs = {name: tmp_path / f"{name}.log" for name in ("process", "index")}
-    procs = {name: config.start(name, log=logs[name]) for name in logs}
+    assert config.poll_once(feeds)["published"] == 4
+    workers = config.start_workers(tmp_path)
     try:
         ids = {k: article_id(v) for k, v in links.items()}
 
@@ -108,6 +103,6 @@ def test_copies_are_one_story_and_languages_are_flagged(
         )
         assert stories["aggregations"]["stories"]["value"] == 2
     finally:
-        tails = {name: stop_process(proc, logs[name]) for name, proc in procs.items()}
-    for name, proc in procs.items():
+        tails = {name: stop_process(proc, log) for name, (proc, log) in workers.items()}
+    for name, (proc, _) in workers.items():
         assert proc.returncode in (0, -15, 143), f"{name} exit {proc.returncode}:\n{tails[name]}"

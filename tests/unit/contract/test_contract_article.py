@@ -83,6 +83,14 @@ def test_newer_schema_version_is_poison(make_article: Factory) -> None:
     assert str(SCHEMA_VERSION + 1) in str(caught.value)
 
 
+def test_version_1_messages_are_still_read(make_article: Factory) -> None:
+    payload = orjson.loads(_payload(make_article(), schema_version=1))
+    for field in ("story_id", "content_hash", "duplicate_of", "flags"):
+        payload.pop(field)
+    article = Article.from_json(orjson.dumps(payload))
+    assert (article.schema_version, article.story_id, article.flags) == (1, None, [])
+
+
 def test_naive_datetimes_become_utc(make_article: Factory) -> None:
     article = make_article(
         published=datetime(2024, 5, 24, 9, 30), fetched_at=datetime(2024, 5, 24, 10, 0)

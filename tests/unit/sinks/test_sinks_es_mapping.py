@@ -41,6 +41,8 @@ def test_document_has_keyword_lists_and_details(seed_enriched: Article) -> None:
     assert "Jens Stoltenberg" in doc["people"]
     assert "NATO" in doc["organizations"] and "The Economist" in doc["organizations"]
     assert "Russia" in doc["places"] and "Ukraine" in doc["places"]
+    assert {"Russia", "Ukraine", "United States"} <= set(doc["countries"])
+    assert "Kharkiv" not in doc["countries"] and "Kharkiv" in doc["places"]
     assert doc["entities"] == [e.name for e in seed_enriched.entities]
     assert "weapons-restrictions" in doc["topics"]
     assert len(doc["entity_details"]) == len(doc["entities"])
