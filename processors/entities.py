@@ -66,7 +66,7 @@ def _mention(span: Span, gaz: Gazetteer) -> _Mention | None:
         return None  # "turnout", "gunmen": a common word the model tagged
     known = gaz.entries.get(span.ent_id_) if span.ent_id_ else None
     if known is None and span.label_ in ("GPE", "LOC", "NORP", "ORG", "PERSON", "FAC"):
-        known = gaz.lookup(text)
+        known = gaz.lookup(text, span.label_)
     if known is not None and known.kind in ("capital", "seat") and not _is_place(span):
         known = gaz.country_of(known) or known
     if known is not None:

@@ -71,3 +71,9 @@ def test_lowercase_words_are_not_entities(enricher: Enricher) -> None:
     doc = enricher.nlp("Turnout was low as gunmen attacked the polling station.")
     names = {e.name.lower() for e in extract_entities(doc, enricher.gazetteer)}
     assert not names & {"turnout", "gunmen"}
+
+
+def test_ambiguous_name_tagged_as_a_person_is_not_a_country(enricher: Enricher) -> None:
+    doc = enricher.nlp("Michael Jordan said he was proud.")
+    entities = {e.name: e for e in extract_entities(doc, enricher.gazetteer)}
+    assert not any(e.kb_id == "JO" for e in entities.values())
