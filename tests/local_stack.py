@@ -177,5 +177,6 @@ def get_document(es: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] |
     """The stored article ``doc_id`` behind ``alias``, or None (also before the alias exists)."""
     if not es.indices.exists_alias(name=alias):
         return None
-    found = es.options(ignore_status=404).get(index=alias, id=doc_id)
+    # 503: the alias exists but its new index's shard is not allocated yet; ask again later.
+    found = es.options(ignore_status=(404, 503)).get(index=alias, id=doc_id)
     return dict(found["_source"]) if found.get("found") else None
