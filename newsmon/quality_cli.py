@@ -15,6 +15,7 @@ from rich.table import Table
 from contract import NewsmonError
 from newsmon.evaluation import DEFAULT_CORPUS, Report, evaluate, load_corpus
 from newsmon.settings import Settings
+from processors.enrich import Enricher
 
 out = Console()
 err = Console(stderr=True)
@@ -29,7 +30,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _enricher(settings: Settings):  # type: ignore[no-untyped-def]
+def _enricher(settings: Settings) -> Enricher:
     from newsmon.runners.process import load_enricher
 
     try:
