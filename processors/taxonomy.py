@@ -189,7 +189,10 @@ def _phrases(terms: Any, tokenize: Tokenize, where: str) -> tuple[Phrase, ...]:
         terms = [terms]
     if not isinstance(terms, list) or not terms:
         raise ConfigError(f"{where}: expected a non-empty list of terms")
-    return tuple(_phrase(str(term), tokenize) for term in terms)
+    phrases = tuple(_phrase(str(term), tokenize) for term in terms)
+    if not all(phrases):
+        raise ConfigError(f"{where}: empty term")
+    return phrases
 
 
 def _phrase(term: str, tokenize: Tokenize) -> Phrase:

@@ -297,3 +297,8 @@ def test_country_rule_needs_two_countries(taxonomy_from: Load, enricher: Enriche
     # Without a way to link entities to countries the rule cannot fire.
     doc = enricher.nlp("Israeli warplanes bombed depots near Damascus on Sunday.")
     assert tag_topics(doc, taxonomy) == []
+
+
+def test_empty_term_is_a_config_error(taxonomy_from: Load) -> None:
+    with pytest.raises(ConfigError, match="empty term"):
+        taxonomy_from(WEAPONS.replace("[lift, ease]", '[lift, ""]'))
