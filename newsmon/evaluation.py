@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
-
 from contract import Article, ConfigError, PoisonMessage
+from newsmon.tagging import json_object
 from processors.enrich import Enricher
 from processors.gazetteer import Gazetteer
 
@@ -115,12 +114,7 @@ class Report:
 
 
 def _item(line: str, where: str, split: str, topic_names: set[str]) -> Item:
-    try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise PoisonMessage(f"{where}: invalid JSON: {exc}", line.encode()) from exc
-    if not isinstance(data, dict):
-        raise PoisonMessage(f"{where}: expected a JSON object", line.encode())
+    data = json_object(line, where)
     for key in ITEM_KEYS:
         if key not in data:
             raise PoisonMessage(f"{where}: missing field", line.encode(), key)

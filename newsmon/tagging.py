@@ -2,10 +2,26 @@
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
 from contract import Article, PoisonMessage, article_id, canonical_url
+
+
+def json_object(raw: str, where: str) -> dict[str, Any]:
+    """Parse one line of input that must be a JSON object.
+
+    Raises:
+        PoisonMessage: invalid JSON, or JSON that is not an object; ``where`` names the line.
+    """
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"{where}: invalid JSON: {exc}", raw.encode()) from exc
+    if not isinstance(data, dict):
+        raise PoisonMessage(f"{where}: expected a JSON object", raw.encode())
+    return data
 
 
 def article_from_input(raw: str, where: str = "stdin") -> Article:
@@ -19,12 +35,7 @@ def article_from_input(raw: str, where: str = "stdin") -> Article:
     fields: dict[str, object] = {"text": stripped}
     # A JSON array is JSON too (and not an article); "[UPDATED] Story..." stays plain text.
     if stripped.startswith("{") or (stripped.startswith("[") and stripped.endswith("]")):
-        try:
-            data = orjson.loads(stripped)
-        except orjson.JSONDecodeError as exc:
-            raise PoisonMessage(f"{where}: invalid JSON: {exc}", raw.encode()) from exc
-        if not isinstance(data, dict):
-            raise PoisonMessage(f"{where}: expected a JSON object", raw.encode())
+        data = json_object(raw, where)
         for key in ("title", "text", "summary"):
             if key in data and not isinstance(data[key], str):
                 raise PoisonMessage(f"{where}: must be a string", raw.encode(), key)
