@@ -3,6 +3,7 @@
 This package is the bottom layer: it imports nothing from the stages or the application.
 """
 
+from contract.alert import Alert, AlertArticle, ClauseMatch, SpikeNumbers, alert_id
 from contract.article import (
     SCHEMA_VERSION,
     Article,
@@ -20,22 +21,49 @@ from contract.errors import (
     TransientError,
 )
 from contract.ids import article_id, canonical_url
+from contract.subscription import (
+    QUERY_FIELDS,
+    Channel,
+    Digest,
+    EmailChannel,
+    KafkaChannel,
+    QuietHours,
+    SlackChannel,
+    Spike,
+    Subscription,
+    WebhookChannel,
+)
 from contract.topics import Topics
 
 __all__ = [
+    "QUERY_FIELDS",
     "SCHEMA_VERSION",
+    "Alert",
+    "AlertArticle",
     "Article",
+    "Channel",
+    "ClauseMatch",
     "ConfigError",
+    "Digest",
+    "EmailChannel",
     "Entity",
     "ErrorEnvelope",
     "Evidence",
     "FeedError",
+    "KafkaChannel",
     "ModelNotFoundError",
     "NewsmonError",
     "PoisonMessage",
+    "QuietHours",
+    "SlackChannel",
+    "Spike",
+    "SpikeNumbers",
+    "Subscription",
     "TopicMatch",
     "Topics",
     "TransientError",
+    "WebhookChannel",
+    "alert_id",
     "article_id",
     "canonical_url",
 ]

@@ -8,9 +8,9 @@ never silently loses data.
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contract.errors import PoisonMessage
+from contract.wire import parse_versioned
 
 SCHEMA_VERSION = 2
 """2 added story_id, content_hash, duplicate_of and flags (v1 messages still read)."""
@@ -112,18 +112,4 @@ class Article(BaseModel):
             PoisonMessage: the payload is not JSON, is from a newer schema, or a field is invalid;
                 the message names the field.
         """
-        raw = payload.encode() if isinstance(payload, str) else payload
-        try:
-            article = cls.model_validate_json(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or None
-            raise PoisonMessage(f"invalid article: {first['msg']}", raw, field) from exc
-        if article.schema_version > SCHEMA_VERSION:
-            raise PoisonMessage(
-                f"article schema_version {article.schema_version} is newer than "
-                f"{SCHEMA_VERSION}, which this newsmon reads",
-                raw,
-                "schema_version",
-            )
-        return article
+        return parse_versioned(cls, payload, SCHEMA_VERSION, "article")

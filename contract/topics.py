@@ -14,5 +14,7 @@ class Topics:
     """Articles replayed from archives: same pipeline, no live alerts."""
     DLQ: Final = "news.dlq"
     """Error envelopes for messages no stage could process."""
+    ALERTS: Final = "news.alerts"
+    """Alerts (one per subscription and story; updates keep the id), keyed by alert id."""
 
-    ALL: Final = (RAW, ENRICHED, REPLAY_RAW, DLQ)
+    ALL: Final = (RAW, ENRICHED, REPLAY_RAW, DLQ, ALERTS)
