@@ -62,6 +62,33 @@ class Settings(BaseSettings):
         "newsmon/0.1 (+https://github.com/newsmon/newsmon)", description="HTTP User-Agent"
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    # Alerts (step 3).
+    percolator_url: str | None = Field(
+        None,
+        description="Elasticsearch URL holding the subscriptions (percolator) index; "
+        "default: es_url. The local stack serves it on its own node (see `stack status`)",
+    )
+    subscriptions_index: str = Field(
+        "newsmon-subscriptions", description="index of subscriptions (percolator queries)"
+    )
+    alerts_index: str = Field("newsmon-alerts", description="index of alerts (one per story)")
+    topic_alerts: str = Field(Topics.ALERTS, description="topic of alerts")
+    alert_batch_size: int = Field(64, ge=1, description="articles per percolate request")
+    spike_interval: float = Field(
+        60.0, gt=0, description="seconds between checks of spike subscriptions"
+    )
+    notify_batch_size: int = Field(100, ge=1, description="alerts read per poll by the notifier")
+    webhook_backoff: float = Field(
+        1.0, gt=0, description="first retry delay of webhook deliveries (doubles each time)"
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for email alerts")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port")
+    smtp_from: str = Field("newsmon@localhost", description="sender address of alert emails")
+    smtp_username: str | None = Field(None, description="SMTP user")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged)")
+    smtp_starttls: bool = Field(False, description="upgrade SMTP connections with STARTTLS")
+    api_host: str = Field("127.0.0.1", description="address `newsmon api` listens on")
+    api_port: int = Field(8700, ge=1, le=65535, description="port `newsmon api` listens on")
 
     @property
     def state_db(self) -> Path:
@@ -74,14 +101,24 @@ class Settings(BaseSettings):
         return self.data_dir / "stories.sqlite3"
 
     @property
+    def notify_db(self) -> Path:
+        """SQLite delivery log of the notifier: what was sent where, and pending digests."""
+        return self.data_dir / "notify.sqlite3"
+
+    @property
+    def subscriptions_url(self) -> str:
+        """Where the subscriptions index lives."""
+        return self.percolator_url or self.es_url
+
+    @property
     def log_dir(self) -> Path:
         """Where long-running commands write their log files."""
         return self.data_dir / "logs"
 
     @property
-    def topics(self) -> tuple[str, str, str]:
-        """The topics newsmon creates: raw, enriched, dead letters."""
-        return (self.topic_raw, self.topic_enriched, self.topic_dlq)
+    def topics(self) -> tuple[str, ...]:
+        """The topics newsmon creates: raw, enriched, dead letters, alerts."""
+        return (self.topic_raw, self.topic_enriched, self.topic_dlq, self.topic_alerts)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(env var, value, description) for every setting, secrets masked."""

@@ -80,6 +80,7 @@ MAPPINGS: dict[str, Any] = {
         "duplicate_of": KEYWORD,
         "flags": KEYWORD,
         "entities": KEYWORD,
+        "entity_types": KEYWORD,
         "countries": KEYWORD,
         "people": KEYWORD,
         "organizations": KEYWORD,
@@ -155,6 +156,7 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
     doc.update(
         indexed_at=indexed_at,
         entities=[e.name for e in entities],
+        entity_types=sorted({e.label for e in entities}),
         people=[e.name for e in entities if e.label == "PERSON"],
         organizations=[e.name for e in entities if e.label == "ORG"],
         places=[e.name for e in entities if e.label in PLACE_LABELS],
