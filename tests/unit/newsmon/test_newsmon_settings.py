@@ -22,7 +22,13 @@ def test_defaults() -> None:
     settings = Settings()
     assert settings.kafka_bootstrap == "127.0.0.1:9092"
     assert settings.partitions == 4
-    assert settings.topics == ("news.articles.raw", "news.articles.enriched", "news.dlq")
+    assert settings.topics == (
+        "news.articles.raw",
+        "news.articles.enriched",
+        "news.dlq",
+        "news.alerts",
+    )
+    assert settings.subscriptions_url == settings.es_url
 
 
 def test_env_vars_override_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
