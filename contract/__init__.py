@@ -15,6 +15,7 @@ from contract.envelope import ErrorEnvelope
 from contract.errors import (
     ConfigError,
     FeedError,
+    InvalidQuery,
     ModelNotFoundError,
     NewsmonError,
     PoisonMessage,
@@ -50,6 +51,7 @@ __all__ = [
     "ErrorEnvelope",
     "Evidence",
     "FeedError",
+    "InvalidQuery",
     "KafkaChannel",
     "ModelNotFoundError",
     "NewsmonError",

@@ -42,3 +42,17 @@ class PoisonMessage(NewsmonError):
         self.reason = reason
         self.payload = payload
         self.field = field
+
+
+class InvalidQuery(NewsmonError):
+    """A subscription query Elasticsearch (or newsmon's field check) refuses.
+
+    Args:
+        query: the query as the user wrote it.
+        reason: the parser's message, or which field is unknown.
+    """
+
+    def __init__(self, query: str, reason: str) -> None:
+        super().__init__(f"invalid query {query!r}: {reason}")
+        self.query = query
+        self.reason = reason

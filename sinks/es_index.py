@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from elasticsearch import BadRequestError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from contract import ConfigError
 from sinks.es_mapping import ANALYZER_CHOICES, MAPPINGS, index_template
@@ -16,7 +16,7 @@ def english_analysis(es: Elasticsearch) -> dict[str, Any]:
     for name, settings, probe in ANALYZER_CHOICES:
         try:
             es.indices.analyze(text="restrictions were lifted", **probe)
-        except BadRequestError:
+        except ApiError:  # 400, or 500 where a hunspell dictionary is missing
             continue
         log.info("English text analysis: %s", name)
         return settings
