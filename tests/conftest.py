@@ -74,4 +74,4 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 # The real local stack (Kafka + Elasticsearch), for tests/integration and tests/e2e.
-from local_stack import app_config, es, stack  # noqa: E402, F401
+from local_stack import app_config, es, percolator, stack  # noqa: E402, F401

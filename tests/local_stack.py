@@ -24,12 +24,15 @@ REPO = Path(__file__).resolve().parents[1]
 STACK = REPO / "deploy" / "local" / "stack"
 KAFKA_PORT = 19092
 ES_PORT = 19200
+PERCOLATOR_PORT = 19201
 STACK_ENV = {
     "NEWSMON_STACK_DIR": os.environ.get("NEWSMON_TEST_STACK_DIR", str(REPO / ".test-stack")),
     "NEWSMON_STACK_KAFKA_PORT": str(KAFKA_PORT),
     "NEWSMON_STACK_KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
     "NEWSMON_STACK_ES_PORT": str(ES_PORT),
     "NEWSMON_STACK_ES_TRANSPORT_PORT": str(ES_PORT + 100),
+    "NEWSMON_STACK_PERCOLATOR_PORT": str(PERCOLATOR_PORT),
+    "NEWSMON_STACK_PERCOLATOR_TRANSPORT_PORT": str(PERCOLATOR_PORT + 100),
 }
 
 
@@ -39,6 +42,7 @@ class Stack:
 
     kafka_bootstrap: str
     es_url: str
+    percolator_url: str
 
     def run(self, command: str) -> subprocess.CompletedProcess[str]:
         """Run ``deploy/local/stack COMMAND`` against the test stack."""
@@ -55,7 +59,11 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     """The running test stack (started here if needed)."""
-    info = Stack(f"127.0.0.1:{KAFKA_PORT}", f"http://127.0.0.1:{ES_PORT}")
+    info = Stack(
+        f"127.0.0.1:{KAFKA_PORT}",
+        f"http://127.0.0.1:{ES_PORT}",
+        f"http://127.0.0.1:{PERCOLATOR_PORT}",
+    )
     started = info.run("status").returncode != 0
     if started:
         up = info.run("up")
@@ -70,6 +78,14 @@ def stack() -> Iterator[Stack]:
 def es(stack: Stack) -> Iterator[Elasticsearch]:
     """A client for the test cluster."""
     client = Elasticsearch(stack.es_url, request_timeout=30)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def percolator(stack: Stack) -> Iterator[Elasticsearch]:
+    """A client for the test stack's percolator node (the subscriptions index lives there)."""
+    client = Elasticsearch(stack.percolator_url, request_timeout=30)
     yield client
     client.close()
 
@@ -138,6 +154,10 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
             "NEWSMON_TOPIC_RAW": f"test-{uid}.news.articles.raw",
             "NEWSMON_TOPIC_ENRICHED": f"test-{uid}.news.articles.enriched",
             "NEWSMON_TOPIC_DLQ": f"test-{uid}.news.dlq",
+            "NEWSMON_TOPIC_ALERTS": f"test-{uid}.news.alerts",
+            "NEWSMON_PERCOLATOR_URL": stack.percolator_url,
+            "NEWSMON_SUBSCRIPTIONS_INDEX": f"test-{uid}-subscriptions",
+            "NEWSMON_ALERTS_INDEX": f"test-{uid}-alerts",
             "NEWSMON_GROUP_PREFIX": f"test-{uid}",
             "NEWSMON_INDEX_ALIAS": f"test-{uid}-articles",
             "NEWSMON_DATA_DIR": str(tmp_path / f"data-{uid}"),
