@@ -2,7 +2,7 @@
 
 import logging
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -77,3 +77,19 @@ def ensure_topics(settings: Settings) -> None:
         raise TransientError(f"could not create topics on {bootstrap}: {exc}") from exc
     finally:
         admin.close()
+
+
+def send_all(
+    producer: KafkaProducer, topic: str, messages: list[tuple[bytes | None, bytes]]
+) -> None:
+    """Produce ``(key, value)`` messages and wait until the broker acknowledged every one."""
+    futures = [producer.send(topic, key=key, value=value) for key, value in messages]
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)
+
+
+def rewind(consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
+    """Seek each partition back to the first offset of a batch that must be retried."""
+    for tp, offset in first_offsets.items():
+        consumer.seek(tp, offset)

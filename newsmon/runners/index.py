@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 
 from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
-from newsmon.kafka_io import ensure_topics, make_consumer, make_producer
+from newsmon.kafka_io import ensure_topics, make_consumer, make_producer, rewind, send_all
 from newsmon.settings import Settings
 from sinks.es_writer import ElasticsearchSink
 
@@ -42,21 +42,6 @@ def make_es(settings: Settings) -> Elasticsearch:
     elif settings.es_username and settings.es_password is not None:
         auth["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
     return Elasticsearch(settings.es_url, request_timeout=30, **auth)  # type: ignore[arg-type]
-
-
-def _dead_letter(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
-    futures = [
-        producer.send(topic, key=(e.key or "").encode() or None, value=e.to_json())
-        for e in envelopes
-    ]
-    producer.flush()
-    for f in futures:
-        f.get(timeout=30)
-
-
-def _rewind(consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
-    for tp, offset in first_offsets.items():
-        consumer.seek(tp, offset)
 
 
 def index_once(
@@ -92,7 +77,7 @@ def index_once(
     except TransientError as exc:
         stats.retries += 1
         log.warning("%s; will retry the batch of %d", exc, len(records))
-        _rewind(consumer, first_offsets)
+        rewind(consumer, first_offsets)
         time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
         return len(records)
     stats.retries = 0
@@ -103,7 +88,7 @@ def index_once(
         error = PoisonMessage(f"elasticsearch refused the document: {rejected.reason}", payload)
         dead.append(ErrorEnvelope.wrap(STAGE, error, "elasticsearch", payload, rejected.item.id))
     if dead:
-        _dead_letter(producer, dlq_topic, dead)
+        send_all(producer, dlq_topic, [((e.key or "").encode() or None, e.to_json()) for e in dead])
     consumer.commit()
     log.info(
         "indexed %d, refused %d, undecodable %d (totals %d/%d/%d)",

@@ -1,0 +1,156 @@
+"""``newsmon alert``: enriched articles -> percolator -> per-story alerts -> ``news.alerts``.
+
+Each poll is one batch and one percolate request. Matches become alerts in the alert index
+(created for a story's first copy, updated for later ones) and are then produced to
+``news.alerts``; offsets are committed only after the broker acknowledged them, so a crash means
+redelivery, and a redelivered article yields the same alert id and version again (the notifier's
+delivery log drops it). Replayed articles (lane ``replay``) never alert.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from contract import Alert, Article, ErrorEnvelope, PoisonMessage, TransientError
+from newsmon.es_clients import alert_store, subscription_store
+from newsmon.kafka_io import ensure_topics, make_consumer, make_producer, rewind, send_all
+from newsmon.settings import Settings
+from sinks.alert_store import AlertStore
+from sinks.percolate import Percolator
+
+log = logging.getLogger(__name__)
+
+STAGE = "sinks.alert"
+
+
+@dataclass
+class AlertStats:
+    """Running totals, for logs and the summary."""
+
+    articles: int = 0
+    matches: int = 0
+    alerts: int = 0
+    updates: int = 0
+    replay_skipped: int = 0
+    poison: int = 0
+    retries: int = 0
+
+
+def publish(producer: KafkaProducer, topic: str, alerts: list[Alert]) -> None:
+    """Produce alerts keyed by alert id and wait for every acknowledgement."""
+    send_all(producer, topic, [(a.alert_id.encode(), a.to_json()) for a in alerts])
+
+
+def alert_once(
+    consumer: KafkaConsumer,
+    percolator: Percolator,
+    store: AlertStore,
+    producer: KafkaProducer,
+    settings: Settings,
+    stats: AlertStats,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Poll one batch, percolate it, record and publish its alerts, then commit.
+
+    Returns:
+        The number of messages handled (0 when the topic is idle).
+    """
+    polled = consumer.poll(timeout_ms=1000, max_records=settings.alert_batch_size)
+    records = [r for batch in polled.values() for r in batch]
+    if not records:
+        return 0
+    first_offsets = {tp: batch[0].offset for tp, batch in polled.items()}
+    articles: list[Article] = []
+    dead: list[ErrorEnvelope] = []
+    for r in records:
+        source = f"{r.topic}[{r.partition}]@{r.offset}"
+        try:
+            article = Article.from_json(r.value)
+        except PoisonMessage as exc:
+            log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
+            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value))
+            stats.poison += 1
+            continue
+        if article.lane == "replay":
+            stats.replay_skipped += 1
+            continue
+        articles.append(article)
+    try:
+        matches = percolator.match(articles)
+        alerts = store.record(matches, clock())
+    except TransientError as exc:
+        stats.retries += 1
+        log.warning("%s; will retry the batch of %d", exc, len(records))
+        rewind(consumer, first_offsets)
+        time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
+        return len(records)
+    stats.retries = 0
+    publish(producer, settings.topic_alerts, alerts)
+    if dead:
+        send_all(producer, settings.topic_dlq, [(None, e.to_json()) for e in dead])
+    consumer.commit()
+    stats.articles += len(articles)
+    stats.matches += len(matches)
+    stats.alerts += sum(1 for a in alerts if not a.is_update)
+    stats.updates += sum(1 for a in alerts if a.is_update)
+    log.info(
+        "%d article(s): %d match(es) -> %d alert(s) (%d new, %d updated)",
+        len(articles),
+        len(matches),
+        len(alerts),
+        sum(1 for a in alerts if not a.is_update),
+        sum(1 for a in alerts if a.is_update),
+    )
+    return len(records)
+
+
+def run_alerter(
+    settings: Settings,
+    stop: threading.Event,
+    spikes: Callable[[datetime], list[Alert]] | None = None,
+    until_idle: bool = False,
+) -> AlertStats:
+    """Consume and alert until ``stop`` is set (or the topic is idle, with ``until_idle``).
+
+    Args:
+        spikes: called every ``settings.spike_interval`` seconds with the time; returns the
+            spike alerts that fired (published like the others).
+    """
+    ensure_topics(settings)
+    subscriptions = subscription_store(settings)
+    subscriptions.setup()
+    store = alert_store(settings)
+    store.setup()
+    percolator = Percolator(subscriptions.es, settings.subscriptions_index)
+    consumer = make_consumer(
+        settings.kafka_bootstrap,
+        settings.topic_enriched,
+        f"{settings.group_prefix}-alerter",
+        settings.alert_batch_size,
+    )
+    producer = make_producer(settings.kafka_bootstrap)
+    stats = AlertStats()
+    next_spike_check = 0.0
+    try:
+        while not stop.is_set():
+            if spikes is not None and time.monotonic() >= next_spike_check:
+                next_spike_check = time.monotonic() + settings.spike_interval
+                try:
+                    fired = spikes(datetime.now(UTC))
+                except TransientError as exc:
+                    log.warning("spike check skipped: %s", exc)
+                else:
+                    publish(producer, settings.topic_alerts, fired)
+                    stats.alerts += len(fired)
+            handled = alert_once(consumer, percolator, store, producer, settings, stats)
+            if handled == 0 and until_idle:
+                break
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+    return stats
