@@ -28,8 +28,15 @@ def make_producer(bootstrap: str) -> KafkaProducer:
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
 
 
-def make_consumer(bootstrap: str, topic: str, group: str, max_records: int) -> KafkaConsumer:
-    """A consumer whose offsets are committed by the caller, after the work is done."""
+def make_consumer(
+    bootstrap: str, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+) -> KafkaConsumer:
+    """A consumer whose offsets are committed by the caller, after the work is done.
+
+    Args:
+        max_poll_interval: seconds a batch may take before the group hands its partitions to
+            another member (the notifier's retries with backoff need more than the default).
+    """
     try:
         return KafkaConsumer(
             topic,
@@ -38,6 +45,7 @@ def make_consumer(bootstrap: str, topic: str, group: str, max_records: int) -> K
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=max_records,
+            max_poll_interval_ms=int(max_poll_interval * 1000),
             client_id="newsmon",
         )
     except KafkaError as exc:

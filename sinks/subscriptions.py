@@ -139,7 +139,7 @@ class SubscriptionStore:
             raise InvalidQuery(query, str(exc)) from exc
         if not result.get("valid"):
             errors = [e.get("error", "") for e in result.get("explanations", [])]
-            raise InvalidQuery(query, _parser_message("; ".join(errors) or "invalid"))
+            raise InvalidQuery(query, parser_message("; ".join(errors) or "invalid"))
 
     def put(self, subscription: Subscription, *, refresh: bool = True) -> None:
         """Store (create or replace) a subscription after validating its query."""
@@ -147,7 +147,7 @@ class SubscriptionStore:
         self.es.index(
             index=self.index,
             id=subscription.id,
-            document=self._document(subscription),
+            document=self.document(subscription),
             refresh="wait_for" if refresh else False,
         )
 
@@ -157,6 +157,10 @@ class SubscriptionStore:
             hit = self.es.get(index=self.index, id=subscription_id, source_includes=["newsmon"])
         except NotFoundError:
             return None
+        except (ApiError, ConnectionError, TransportError) as exc:
+            if is_transient(exc):
+                raise TransientError(f"reading subscription {subscription_id!r}: {exc}") from exc
+            raise
         return Subscription.model_validate(hit["_source"]["newsmon"]["subscription"])
 
     def list(self, owner: str | None = None, kind: str | None = None) -> list[Subscription]:
@@ -193,7 +197,8 @@ class SubscriptionStore:
             return False
         return True
 
-    def _document(self, subscription: Subscription) -> dict[str, Any]:
+    def document(self, subscription: Subscription) -> dict[str, Any]:
+        """The stored form of ``subscription``: its percolator query and the subscription."""
         return {
             "query": es_query(subscription.query),
             "newsmon": {
@@ -208,7 +213,7 @@ class SubscriptionStore:
         }
 
 
-def _parser_message(error: str) -> str:
+def parser_message(error: str) -> str:
     """The useful part of Elasticsearch's validate error: Lucene's ``Cannot parse ...`` text."""
     marker = "Cannot parse"
     start = error.find(marker)

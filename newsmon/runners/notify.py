@@ -1,0 +1,232 @@
+"""``newsmon notify``: ``news.alerts`` -> webhooks, Slack, email and Kafka (``sinks.notify``).
+
+Each loop polls a batch, hands every alert to the :class:`~sinks.notify.Notifier` (which logs
+each delivery in SQLite as it happens), dead-letters undecodable messages, and only then commits
+the offsets; then it sends the digests that are due. A crash anywhere means redelivery, and the
+delivery log turns redelivery into "already sent" -- no alert reaches a channel twice, none is
+lost. Alerts that fail for good are put on the dead-letter topic before they are logged dead.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import CommitFailedError
+
+from contract import Alert, ErrorEnvelope, PoisonMessage, Subscription, TransientError
+from newsmon.kafka_io import ensure_topics, make_consumer, make_producer
+from newsmon.settings import Settings
+from sinks.notify import (
+    DeliveryFailed,
+    DeliveryInterrupted,
+    DeliveryLog,
+    EmailSender,
+    KafkaSender,
+    Notifier,
+    RetryPolicy,
+    Senders,
+    SlackSender,
+    SmtpConfig,
+    WebhookSender,
+)
+
+log = logging.getLogger(__name__)
+
+STAGE = "sinks.notify"
+DELIVERY_LOG_KEEP = timedelta(days=30)
+"""Kafka keeps alerts 7 days by default; a redelivery older than this cannot happen."""
+
+
+@dataclass
+class NotifyStats:
+    """Running totals: alerts read, undecodable ones, and outcomes by status."""
+
+    received: int = 0
+    poison: int = 0
+    retries: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def count(self, status: str) -> int:
+        """Outcomes with ``status`` so far (``sent``, ``dead``, ``capped``, ...)."""
+        return self.outcomes[status]
+
+
+def _interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep for retry backoffs that abandons the delivery when ``stop`` is set."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise DeliveryInterrupted("stopping: the delivery is abandoned and will be redone")
+
+    return sleep
+
+
+def _produce(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
+    futures = [
+        producer.send(topic, key=(e.key or "").encode() or None, value=e.to_json())
+        for e in envelopes
+    ]
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)
+
+
+def build_notifier(
+    settings: Settings,
+    get_subscription: Callable[[str], Subscription | None],
+    delivery_log: DeliveryLog,
+    producer: KafkaProducer,
+    client: httpx.Client,
+    stop: threading.Event,
+) -> Notifier:
+    """The notifier with every sender configured from ``settings``."""
+    sleep = _interruptible_sleep(stop)
+    smtp = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+    policy = RetryPolicy(backoff=settings.webhook_backoff)
+    senders = Senders(
+        webhook=WebhookSender(
+            client, settings.user_agent, backoff=settings.webhook_backoff, sleep=sleep
+        ),
+        slack=SlackSender(client, settings.user_agent, policy=policy, sleep=sleep),
+        email=EmailSender(smtp, policy=policy, sleep=sleep),
+        kafka=KafkaSender(producer),
+    )
+
+    def dead_letter(alert: Alert, error: DeliveryFailed) -> None:
+        source = f"{settings.topic_alerts} subscription {error.subscription_id}"
+        envelope = ErrorEnvelope.wrap(STAGE, error, source, alert.to_json(), alert.alert_id)
+        _produce(producer, settings.topic_dlq, [envelope])
+
+    return Notifier(delivery_log, senders, get_subscription, dead_letter=dead_letter)
+
+
+def notify_once(
+    consumer: KafkaConsumer,
+    notifier: Notifier,
+    producer: KafkaProducer,
+    stats: NotifyStats,
+    settings: Settings,
+    stop: threading.Event,
+) -> int:
+    """Poll one batch, deliver it, dead-letter what is undecodable, commit, send due digests.
+
+    Returns:
+        The number of messages handled (0 when the topic is idle).
+    """
+    polled = consumer.poll(timeout_ms=1000, max_records=settings.notify_batch_size)
+    records = [r for batch in polled.values() for r in batch]
+    first_offsets: dict[TopicPartition, int] = {tp: b[0].offset for tp, b in polled.items() if b}
+    dead: list[ErrorEnvelope] = []
+    try:
+        for r in records:
+            source = f"{r.topic}[{r.partition}]@{r.offset}"
+            try:
+                alert = Alert.from_json(r.value)
+            except PoisonMessage as exc:
+                log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
+                key = r.key.decode(errors="replace") if r.key else None
+                dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value or b"", key))
+                continue
+            for outcome in notifier.handle(alert):
+                stats.outcomes[outcome.status] += 1
+        if dead:
+            _produce(producer, settings.topic_dlq, dead)
+        if records:
+            stats.received += len(records) - len(dead)
+            stats.poison += len(dead)
+            _commit(consumer)
+    except TransientError as exc:
+        for tp, offset in first_offsets.items():
+            consumer.seek(tp, offset)
+        _back_off(stats, stop, f"{exc}; will retry the batch of {len(records)}")
+        return len(records)
+    try:
+        for outcome in notifier.flush_due(datetime.now(UTC)):
+            stats.outcomes[outcome.status] += 1
+    except TransientError as exc:  # the items stay pending (a claim is released on the way out)
+        _back_off(stats, stop, f"{exc}; will retry the due digests")
+        return len(records)
+    stats.retries = 0
+    return len(records)
+
+
+def _back_off(stats: NotifyStats, stop: threading.Event, message: str) -> None:
+    stats.retries += 1
+    log.warning("%s", message)
+    stop.wait(min(30.0, 2 ** min(stats.retries, 5)))
+
+
+def _commit(consumer: KafkaConsumer) -> None:
+    try:
+        consumer.commit()
+    except CommitFailedError as exc:
+        # The group rebalanced mid-batch: the new owner redelivers, the log skips what was sent.
+        log.warning("offset commit refused (%s); the batch will be redelivered", exc)
+
+
+def run_notifier(
+    settings: Settings,
+    stop: threading.Event,
+    get_subscription: Callable[[str], Subscription | None],
+    until_idle: bool = False,
+    on_progress: Callable[[NotifyStats], None] | None = None,
+) -> NotifyStats:
+    """Deliver alerts until ``stop`` is set (or the topic is idle, with ``until_idle``).
+
+    ``get_subscription`` returns the subscription by id, or ``None`` when it does not exist; it
+    should raise :class:`contract.TransientError` when it cannot tell (the batch is retried).
+    """
+    ensure_topics(settings)
+    delivery_log = DeliveryLog(settings.notify_db)
+    # Deliveries older than the topic can hold are no longer needed to stop a resend.
+    pruned = delivery_log.prune(datetime.now(UTC) - DELIVERY_LOG_KEEP)
+    if pruned:
+        log.info("pruned %d delivery log rows older than %s", pruned, DELIVERY_LOG_KEEP)
+    consumer = make_consumer(
+        settings.kafka_bootstrap,
+        settings.topic_alerts,
+        f"{settings.group_prefix}-notifier",
+        settings.notify_batch_size,
+        # a batch to a dead endpoint retries with backoff: keep the partitions meanwhile
+        max_poll_interval=1800.0,
+    )
+    producer = make_producer(settings.kafka_bootstrap)
+    client = httpx.Client(follow_redirects=False)
+    notifier = build_notifier(settings, get_subscription, delivery_log, producer, client, stop)
+    stats = NotifyStats()
+    started = time.monotonic()
+    try:
+        while not stop.is_set():
+            handled = notify_once(consumer, notifier, producer, stats, settings, stop)
+            if on_progress is not None:
+                on_progress(stats)
+            if handled == 0 and until_idle:
+                break
+    except DeliveryInterrupted as exc:
+        log.info("%s", exc)
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+        client.close()
+        delivery_log.close()
+    log.info(
+        "notifier stopped after %.0f s: %d alert(s), %d undecodable, outcomes %s",
+        time.monotonic() - started,
+        stats.received,
+        stats.poison,
+        dict(stats.outcomes),
+    )
+    return stats
