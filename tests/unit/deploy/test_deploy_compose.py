@@ -20,16 +20,21 @@ def _docker_compose_available() -> bool:
 
 def test_compose_file_declares_the_stack_and_newsmon_services() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert {"kafka", "elasticsearch", "kibana", "poller", "processor", "indexer"} <= set(services)
+    assert {
+        "kafka", "elasticsearch", "kibana", "poller", "processor", "indexer", "alerter",
+        "notifier", "api",
+    } <= set(services)  # fmt: skip
     assert services["elasticsearch"]["image"].split(":")[-1].startswith("8.")
     assert services["kibana"]["image"].split(":")[-1].startswith("8.")
     commands = {
         name: " ".join(map(str, services[name]["command"]))
-        for name in ("poller", "processor", "indexer")
+        for name in ("poller", "processor", "indexer", "alerter", "notifier", "api")
     }
     assert commands["poller"].startswith("poll")
     assert commands["processor"] == "process"
     assert commands["indexer"] == "index"
+    assert (commands["alerter"], commands["notifier"]) == ("alert", "notify")
+    assert commands["api"].startswith("api")
 
 
 def test_compose_config_parses() -> None:
@@ -48,4 +53,12 @@ def test_compose_config_parses() -> None:
     )
     assert result.returncode == 0, result.stderr
     parsed = yaml.safe_load(result.stdout)
-    assert {"kafka", "elasticsearch", "poller", "processor", "indexer"} <= set(parsed["services"])
+    assert {
+        "kafka",
+        "elasticsearch",
+        "poller",
+        "processor",
+        "indexer",
+        "alerter",
+        "notifier",
+    } <= set(parsed["services"])
