@@ -13,9 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
+from newsmon.alerts_cli import alert, api, notify
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
 from newsmon.settings import Settings
+from newsmon.subscriptions_cli import subscriptions_app
 
 app = typer.Typer(
     name="newsmon",
@@ -214,3 +216,7 @@ def tag(
 
 app.command("eval")(eval_command)
 app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(subscriptions_app, name="subscriptions")
+app.command()(alert)
+app.command()(notify)
+app.command()(api)

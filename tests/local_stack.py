@@ -200,3 +200,21 @@ def get_document(es: Elasticsearch, alias: str, doc_id: str) -> dict[str, Any] |
     # 503: the alias exists but its new index's shard is not allocated yet; ask again later.
     found = es.options(ignore_status=(404, 503)).get(index=alias, id=doc_id)
     return dict(found["_source"]) if found.get("found") else None
+
+
+def caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """Whether consumer group ``group`` has committed every message of ``topic``."""
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(partitions)
+        committed = admin.list_group_offsets(group).get(group, {})
+        return bool(partitions) and all(
+            tp in committed and committed[tp].offset >= end for tp, end in ends.items()
+        )
+    finally:
+        consumer.close()
+        admin.close()

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, KafkaProducer
 
 from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
+from newsmon.es_clients import make_es as make_es  # re-exported: newsmon.cli imports it here
 from newsmon.kafka_io import ensure_topics, make_consumer, make_producer, rewind, send_all
 from newsmon.settings import Settings
 from sinks.es_writer import ElasticsearchSink
@@ -32,16 +32,6 @@ class IndexStats:
     rejected: int = 0
     poison: int = 0
     retries: int = 0
-
-
-def make_es(settings: Settings) -> Elasticsearch:
-    """An Elasticsearch client from settings (secrets stay inside SecretStr until here)."""
-    auth: dict[str, object] = {}
-    if settings.es_api_key is not None:
-        auth["api_key"] = settings.es_api_key.get_secret_value()
-    elif settings.es_username and settings.es_password is not None:
-        auth["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
-    return Elasticsearch(settings.es_url, request_timeout=30, **auth)  # type: ignore[arg-type]
 
 
 def index_once(

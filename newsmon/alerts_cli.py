@@ -1,0 +1,125 @@
+"""The alerting commands: ``newsmon alert``, ``newsmon notify`` and ``newsmon api``."""
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from contract import NewsmonError, Subscription
+from newsmon.logs import setup_logging
+from newsmon.settings import Settings
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        err.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def cached_subscriptions(
+    load: Callable[[str], Subscription | None], ttl: float = 10.0
+) -> Callable[[str], Subscription | None]:
+    """``load`` with a short-lived cache: edits reach a running notifier within ``ttl`` seconds."""
+    cache: dict[str, tuple[float, Subscription | None]] = {}
+
+    def get(subscription_id: str) -> Subscription | None:
+        now = time.monotonic()
+        hit = cache.get(subscription_id)
+        if hit is None or now - hit[0] > ttl:
+            hit = (now, load(subscription_id))
+            cache[subscription_id] = hit
+        return hit[1]
+
+    return get
+
+
+def alert(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="exit once the topic has no new messages")
+    ] = False,
+) -> None:
+    """Percolate enriched articles against the subscriptions; publish alerts to news.alerts.
+
+    One alert per subscription and story: later copies of a story update it. Spike
+    subscriptions are checked every NEWSMON_SPIKE_INTERVAL seconds.
+    """
+    from newsmon.es_clients import alert_store, make_es, subscription_store
+    from newsmon.runners.alert import run_alerter
+    from sinks.spikes import SpikeWatcher
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_dir / "alert.log")
+    stop = _stop_on_signals()
+    try:
+        watcher = SpikeWatcher(
+            subscription_store(settings),
+            alert_store(settings),
+            make_es(settings),
+            settings.index_alias,
+        )
+        stats = run_alerter(settings, stop, spikes=watcher.check, until_idle=until_idle)
+    except NewsmonError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    err.print(
+        f"{stats.articles} article(s): {stats.matches} match(es), {stats.alerts} alert(s), "
+        f"{stats.updates} update(s); {stats.replay_skipped} replayed skipped, "
+        f"{stats.poison} undecodable"
+    )
+
+
+def notify(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="exit once the topic has no new messages")
+    ] = False,
+) -> None:
+    """Deliver alerts from news.alerts: webhook, email, Slack, Kafka; immediate or as digests.
+
+    A delivery log (NEWSMON_DATA_DIR/notify.sqlite3) makes sure a restart or a redelivered
+    alert is never sent twice.
+    """
+    from newsmon.es_clients import subscription_store
+    from newsmon.runners.notify import run_notifier
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_dir / "notify.log")
+    stop = _stop_on_signals()
+    store = subscription_store(settings)
+    try:
+        stats = run_notifier(settings, stop, cached_subscriptions(store.get), until_idle=until_idle)
+    except NewsmonError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    err.print(f"notifier stopped: {stats}")
+
+
+def api(
+    host: Annotated[str | None, typer.Option(help="address (NEWSMON_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (NEWSMON_API_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API: subscriptions, backtests and alerts (OpenAPI at /openapi.json)."""
+    from newsmon.api import serve
+
+    settings = _settings()
+    overrides: dict[str, object] = {}
+    if host:
+        overrides["api_host"] = host
+    if port:
+        overrides["api_port"] = port
+    setup_logging(settings.log_level)
+    serve(settings.model_copy(update=overrides))

@@ -1,0 +1,271 @@
+"""The HTTP API (``newsmon api``): subscriptions, backtests and alerts, the CLI's operations.
+
+Subscriptions are returned with secrets masked (:meth:`contract.Subscription.public`), never with
+them. A query Elasticsearch refuses is a 400 whose ``detail`` is the parser's message; an
+unreachable or overloaded cluster is a 503 that says so. Handlers are plain functions: the
+Elasticsearch client is synchronous, so FastAPI runs them in its thread pool.
+"""
+
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Annotated, Any
+
+import uvicorn
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientError
+from newsmon.es_clients import alert_store, make_es, subscription_store
+from newsmon.settings import Settings
+from sinks.alert_store import AlertStore
+from sinks.backtest import MAX_DAYS, Backtest, backtest
+from sinks.subscriptions import SubscriptionStore, is_transient
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Backend:
+    """The stores behind the API, built once per app; the subscriptions index is set up lazily
+    so the API starts (and ``/healthz`` answers) while Elasticsearch is still down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.articles: Elasticsearch = make_es(settings)
+        self.alerts: AlertStore = alert_store(settings)
+        self._subscriptions = subscription_store(settings)
+        self._ready = False
+
+    @property
+    def subscriptions(self) -> SubscriptionStore:
+        """The subscriptions store, its index created on first use (idempotent)."""
+        if not self._ready:
+            self._subscriptions.setup()
+            self._ready = True
+        return self._subscriptions
+
+    def clusters(self) -> dict[str, Elasticsearch]:
+        """Role -> client of every cluster the API uses."""
+        return {"articles": self.articles, "subscriptions": self._subscriptions.es}
+
+
+class BacktestRequest(BaseModel):
+    """A query to backtest before storing it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, description="Lucene query-string syntax")
+    days: int = Field(7, ge=1, le=MAX_DAYS, description="days back, today included")
+    tz: str = Field("UTC", description="IANA time zone the days are counted in")
+
+
+class Health(BaseModel):
+    """Every cluster answered."""
+
+    status: str = "ok"
+    clusters: dict[str, str] = Field(description="role -> cluster health colour")
+
+
+router = APIRouter()
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+async def _raw_json(request: Request) -> Any:
+    return await request.json()
+
+
+BackendDep = Annotated[Backend, Depends(_backend)]
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "no such subscription"}}
+BAD_QUERY: Responses = {
+    400: {"description": "Elasticsearch refused the query (detail: the parser's message)"}
+}
+
+
+def _masked(subscription: Subscription, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(subscription.public(), status_code=status_code)
+
+
+def _found(backend: Backend, sub_id: str) -> Subscription:
+    subscription = backend.subscriptions.get(sub_id)
+    if subscription is None:
+        raise HTTPException(404, f"no subscription {sub_id!r}")
+    return subscription
+
+
+def _backtest(backend: Backend, query: str, days: int, tz: str) -> Backtest:
+    settings = backend.settings
+    try:
+        return backtest(backend.articles, settings.index_alias, query, days, datetime.now(UTC), tz)
+    except ValueError as exc:  # an unknown time zone
+        raise HTTPException(400, str(exc)) from exc
+
+
+@router.get("/healthz", tags=["health"])
+def healthz(backend: BackendDep) -> Health:
+    """Both clusters answer (503 otherwise)."""
+    return Health(
+        clusters={
+            role: str(es.cluster.health()["status"]) for role, es in backend.clusters().items()
+        }
+    )
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    response_model=Subscription,
+    responses={**BAD_QUERY, 409: {"description": "the id exists (use ?replace=true)"}},
+    tags=["subscriptions"],
+)
+def add_subscription(
+    subscription: Subscription,
+    raw: Annotated[Any, Depends(_raw_json)],
+    backend: BackendDep,
+    replace: Annotated[bool, Query(description="overwrite a subscription with this id")] = False,
+) -> JSONResponse:
+    """Store a subscription after Elasticsearch checked its query; unknown fields are refused."""
+    try:
+        Subscription.model_validate(raw, extra="forbid")
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    store = backend.subscriptions
+    existing = store.get(subscription.id)
+    if existing is not None and not replace:
+        raise HTTPException(409, f"subscription {subscription.id!r} exists; use ?replace=true")
+    if existing is not None and "created_at" not in raw:
+        subscription = subscription.model_copy(update={"created_at": existing.created_at})
+    store.put(subscription)
+    return _masked(subscription, 201)
+
+
+@router.get("/subscriptions", response_model=list[Subscription], tags=["subscriptions"])
+def list_subscriptions(
+    backend: BackendDep,
+    owner: Annotated[str | None, Query(description="only this owner's")] = None,
+) -> JSONResponse:
+    """Every subscription (of ``owner``), sorted by id, secrets masked."""
+    return JSONResponse([s.public() for s in backend.subscriptions.list(owner=owner)])
+
+
+@router.post("/subscriptions/test", response_model=Backtest, responses=BAD_QUERY, tags=["backtest"])
+def backtest_query(body: BacktestRequest, backend: BackendDep) -> Backtest:
+    """Backtest a query: per day, the articles and stories it would have alerted on."""
+    backend.subscriptions.validate(body.query)
+    return _backtest(backend, body.query, body.days, body.tz)
+
+
+@router.get(
+    "/subscriptions/{sub_id}",
+    response_model=Subscription,
+    responses=NOT_FOUND,
+    tags=["subscriptions"],
+)
+def get_subscription(sub_id: str, backend: BackendDep) -> JSONResponse:
+    """One subscription, secrets masked."""
+    return _masked(_found(backend, sub_id))
+
+
+@router.delete(
+    "/subscriptions/{sub_id}", status_code=204, responses=NOT_FOUND, tags=["subscriptions"]
+)
+def delete_subscription(sub_id: str, backend: BackendDep) -> Response:
+    """Delete a subscription (its alerts stay)."""
+    if not backend.subscriptions.remove(sub_id):
+        raise HTTPException(404, f"no subscription {sub_id!r}")
+    return Response(status_code=204)
+
+
+@router.get(
+    "/subscriptions/{sub_id}/test",
+    response_model=Backtest,
+    responses=NOT_FOUND,
+    tags=["backtest"],
+)
+def backtest_subscription(
+    sub_id: str,
+    backend: BackendDep,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="days back, today included")] = 7,
+    tz: Annotated[str | None, Query(description="default: the subscription's")] = None,
+) -> Backtest:
+    """Backtest a stored subscription over the last ``days`` days."""
+    subscription = _found(backend, sub_id)
+    return _backtest(backend, subscription.query, days, tz or subscription.tz)
+
+
+@router.get("/alerts", response_model=list[Alert], tags=["alerts"])
+def list_alerts(
+    backend: BackendDep,
+    subscription_id: Annotated[str | None, Query(description="of this subscription")] = None,
+    owner: Annotated[str | None, Query(description="of this owner's subscriptions")] = None,
+    since: Annotated[datetime | None, Query(description="updated at or after (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> list[Alert]:
+    """Alerts, most recently updated first."""
+    return backend.alerts.search(
+        subscription_id=subscription_id, owner=owner, since=since, size=limit
+    )
+
+
+def _unavailable(settings: Settings, exc: Exception) -> JSONResponse:
+    where = f"articles {settings.es_url}, subscriptions {settings.subscriptions_url}"
+    return JSONResponse(
+        {"detail": f"Elasticsearch is unreachable or overloaded ({where}): {exc}"}, 503
+    )
+
+
+def _handlers(app: FastAPI, settings: Settings) -> None:
+    """Typed errors -> status codes, in one place."""
+
+    @app.exception_handler(InvalidQuery)
+    def invalid_query(request: Request, exc: InvalidQuery) -> JSONResponse:
+        return JSONResponse({"detail": exc.reason}, 400)
+
+    @app.exception_handler(TransientError)
+    def transient(request: Request, exc: TransientError) -> JSONResponse:
+        return _unavailable(settings, exc)
+
+    @app.exception_handler(ConfigError)
+    def config(request: Request, exc: ConfigError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 503)
+
+    @app.exception_handler(TransportError)
+    def transport(request: Request, exc: TransportError) -> JSONResponse:
+        return _unavailable(settings, exc)
+
+    @app.exception_handler(ApiError)
+    def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if is_transient(exc):
+            return _unavailable(settings, exc)
+        return JSONResponse({"detail": f"Elasticsearch refused the request: {exc}"}, 502)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app over the clusters named in ``settings``."""
+    app = FastAPI(
+        title="newsmon",
+        version=version("newsmon"),
+        description="Alert subscriptions on the news stream: manage them, backtest their "
+        "queries on past articles, and read the alerts they produced.",
+    )
+    app.state.backend = Backend(settings)
+    app.include_router(router)
+    _handlers(app, settings)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the API with uvicorn on ``api_host:api_port`` until interrupted."""
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=settings.log_level.lower(),
+    )

@@ -1,0 +1,383 @@
+"""``newsmon subscriptions ...``: add, list, show, remove and backtest alert subscriptions.
+
+``newsmon.cli`` registers :data:`subscriptions_app`. Subscriptions live in the percolator
+cluster (``NEWSMON_PERCOLATOR_URL``); backtests run on the article cluster (``NEWSMON_ES_URL``).
+Every query is checked by Elasticsearch before it is stored or backtested.
+"""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+import yaml
+from elasticsearch import ApiError, TransportError
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from contract import NewsmonError, Subscription
+from newsmon.es_clients import make_es, subscription_store
+from newsmon.settings import Settings
+from sinks.backtest import MAX_DAYS, Backtest, backtest
+from sinks.subscriptions import SubscriptionStore, is_transient
+
+out = Console()
+err = Console(stderr=True)
+subscriptions_app = typer.Typer(
+    help="Alert subscriptions: add, list, show, remove, and backtest them on past articles.",
+    no_args_is_help=True,
+)
+
+
+class CliError(Exception):
+    """A problem with what the user asked for, printed as ``error: ...`` (exit 1)."""
+
+
+# --- pure parsing of options ---------------------------------------------------------------
+
+
+def parse_digest(value: str, tz: str = "UTC") -> dict[str, str]:
+    """``daily@08:00`` / ``hourly@00:15`` / ``daily`` -> the Digest fields.
+
+    The time is checked by :class:`contract.Digest`; hourly digests use only its minutes.
+    """
+    every, _, at = value.partition("@")
+    if every not in ("daily", "hourly"):
+        raise CliError(f"--digest {value!r}: use daily@HH:MM or hourly@HH:MM (e.g. daily@08:00)")
+    fields = {"every": every, "tz": tz}
+    if at:
+        fields["at"] = at
+    return fields
+
+
+def parse_quiet(value: str, tz: str = "UTC") -> dict[str, str]:
+    """``22:00-07:00`` -> the QuietHours fields (the end may be earlier: overnight)."""
+    start, sep, end = value.partition("-")
+    if not sep or not start or not end:
+        raise CliError(f"--quiet {value!r}: use START-END as HH:MM-HH:MM (e.g. 22:00-07:00)")
+    return {"start": start.strip(), "end": end.strip(), "tz": tz}
+
+
+def parse_channels(
+    webhook: str | None,
+    secret: str | None,
+    emails: list[str],
+    slack: str | None,
+    kafka_topic: str | None,
+) -> list[dict[str, Any]]:
+    """The channel options -> the channel list (all addresses make one email channel)."""
+    if (webhook is None) != (secret is None):
+        raise CliError("--webhook and --secret go together (the secret signs each POST)")
+    channels: list[dict[str, Any]] = []
+    if webhook is not None:
+        channels.append({"type": "webhook", "url": webhook, "secret": secret})
+    if emails:
+        channels.append({"type": "email", "to": emails})
+    if slack is not None:
+        channels.append({"type": "slack", "url": slack})
+    if kafka_topic is not None:
+        channels.append({"type": "kafka", "topic": kafka_topic})
+    return channels
+
+
+def parse_spike(
+    window: int | None, factor: float | None, minimum: int | None, days: int | None
+) -> dict[str, Any]:
+    """The spike options that were given -> Spike fields (the others keep their defaults)."""
+    given = {
+        "window_minutes": window,
+        "factor": factor,
+        "min_count": minimum,
+        "baseline_days": days,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line per problem, naming the field: ``owner: Field required``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'subscription'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """The subscription fields from a YAML or JSON file (JSON is YAML)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CliError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: expected a mapping of subscription fields")
+    return data
+
+
+def build_subscription(data: dict[str, Any]) -> Subscription:
+    """Validate the fields, refusing unknown ones (a typo must not silently drop a setting)."""
+    try:
+        return Subscription.model_validate(data, extra="forbid")
+    except ValidationError as exc:
+        raise CliError(f"invalid subscription: {validation_message(exc)}") from exc
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        err.print(f"[red]invalid configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _reported(settings: Settings) -> Iterator[None]:
+    """Print expected failures as ``error: ...`` and exit 1."""
+    try:
+        yield
+    except (CliError, NewsmonError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except (ApiError, TransportError) as exc:
+        where = f"{settings.es_url} / {settings.subscriptions_url}"
+        what = "unreachable or overloaded" if is_transient(exc) else "refused the request"
+        err.print(
+            f"[red]error:[/] Elasticsearch ({where}) {what}: {exc}", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(1) from exc
+
+
+def _store(settings: Settings) -> SubscriptionStore:
+    store = subscription_store(settings)
+    store.setup()
+    return store
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _channels(subscription: Subscription) -> str:
+    return ", ".join(c.type for c in subscription.channels)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@subscriptions_app.command()
+def add(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="YAML or JSON with the subscription fields")
+    ] = None,
+    sub_id: Annotated[str | None, typer.Option("--id", help="lowercase id")] = None,
+    name: Annotated[str | None, typer.Option(help="display name (default: the id)")] = None,
+    owner: Annotated[str | None, typer.Option(help="who owns it")] = None,
+    query: Annotated[str | None, typer.Option(help="Lucene query, e.g. topics:ceasefire")] = None,
+    webhook: Annotated[str | None, typer.Option(help="POST alerts to this URL")] = None,
+    secret: Annotated[str | None, typer.Option(help="HMAC key signing webhook POSTs")] = None,
+    email: Annotated[list[str] | None, typer.Option(help="email address (repeatable)")] = None,
+    slack: Annotated[str | None, typer.Option(help="Slack incoming-webhook URL")] = None,
+    kafka_topic: Annotated[str | None, typer.Option(help="produce alerts to this topic")] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="digest mode: daily@HH:MM or hourly@HH:MM")
+    ] = None,
+    tz: Annotated[str, typer.Option(help="IANA time zone of --digest and --quiet")] = "UTC",
+    quiet: Annotated[
+        str | None, typer.Option(help="quiet hours START-END, e.g. 22:00-07:00")
+    ] = None,
+    cap: Annotated[int | None, typer.Option(help="most alerts pushed per day")] = None,
+    every_article: Annotated[
+        bool, typer.Option("--every-article", help="alert per article, not per story")
+    ] = False,
+    disabled: Annotated[bool, typer.Option("--disabled", help="store it switched off")] = False,
+    spike: Annotated[bool, typer.Option("--spike", help="a spike subscription")] = False,
+    spike_window: Annotated[int | None, typer.Option(help="spike window, minutes")] = None,
+    spike_factor: Annotated[float | None, typer.Option(help="spike: times the baseline")] = None,
+    spike_min: Annotated[int | None, typer.Option(help="spike: least stories in window")] = None,
+    spike_days: Annotated[int | None, typer.Option(help="spike: baseline days")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="overwrite an existing id")] = False,
+) -> None:
+    """Add a subscription (from --file, or from options) after Elasticsearch checked its query.
+
+    Any --spike-* option (or --spike) makes it a spike subscription.
+    """
+    settings = _settings()
+    with _reported(settings):
+        spike_fields = parse_spike(spike_window, spike_factor, spike_min, spike_days)
+        if file is not None:
+            options = (
+                sub_id,
+                name,
+                owner,
+                query,
+                webhook,
+                secret,
+                email,
+                slack,
+                kafka_topic,
+                digest,
+            )
+            if any(o is not None for o in options) or spike_fields or quiet or cap:
+                raise CliError("give either --file or the subscription options, not both")
+            data = load_file(file)
+        else:
+            data = {
+                "id": sub_id,
+                "name": name or sub_id,
+                "owner": owner,
+                "query": query,
+                "channels": parse_channels(webhook, secret, email or [], slack, kafka_topic),
+                "every_article": every_article,
+                "enabled": not disabled,
+                "daily_cap": cap,
+            }
+            data = {k: v for k, v in data.items() if v is not None}
+            if digest is not None:
+                data |= {"mode": "digest", "digest": parse_digest(digest, tz)}
+            if quiet is not None:
+                data["quiet_hours"] = parse_quiet(quiet, tz)
+            if spike or spike_fields:
+                data |= {"kind": "spike", "spike": spike_fields}
+        subscription = build_subscription(data)
+        store = _store(settings)
+        existing = store.get(subscription.id)
+        if existing is not None and not replace:
+            raise CliError(
+                f"subscription {subscription.id!r} exists (owner {existing.owner}); "
+                "use --replace to overwrite it"
+            )
+        if existing is not None and "created_at" not in data:
+            subscription = subscription.model_copy(update={"created_at": existing.created_at})
+        store.put(subscription)
+    verb = "replaced" if existing is not None else "added"
+    out.print(
+        f"{verb} subscription {subscription.id} ({subscription.kind}, {subscription.mode}, "
+        f"channels: {_channels(subscription)})",
+        highlight=False,
+    )
+
+
+@subscriptions_app.command("list")
+def list_subscriptions(
+    owner: Annotated[str | None, typer.Option(help="only this owner's")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (secrets masked)")] = False,
+) -> None:
+    """Every subscription, sorted by id."""
+    settings = _settings()
+    with _reported(settings):
+        found = _store(settings).list(owner=owner)
+    if as_json:
+        _print_json([s.public() for s in found])
+        return
+    table = Table(title="subscriptions")
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "owner", "kind", "mode", "channels", "enabled"):
+        table.add_column(column)
+    table.add_column("query", overflow="fold")
+    for s in found:
+        table.add_row(
+            s.id,
+            s.name,
+            s.owner,
+            s.kind,
+            s.mode,
+            _channels(s),
+            "yes" if s.enabled else "no",
+            s.query,
+        )
+    out.print(table)
+
+
+def _get(settings: Settings, sub_id: str) -> Subscription:
+    found = _store(settings).get(sub_id)
+    if found is None:
+        raise CliError(f"no subscription {sub_id!r} (see `newsmon subscriptions list`)")
+    return found
+
+
+@subscriptions_app.command()
+def show(
+    sub_id: Annotated[str, typer.Argument(metavar="ID", help="the subscription id")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """One subscription, secrets masked."""
+    settings = _settings()
+    with _reported(settings):
+        data = _get(settings, sub_id).public()
+    if as_json:
+        _print_json(data)
+        return
+    out.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip(), highlight=False)
+
+
+@subscriptions_app.command()
+def remove(
+    sub_id: Annotated[str, typer.Argument(metavar="ID", help="the subscription id")],
+) -> None:
+    """Delete a subscription (its past alerts stay)."""
+    settings = _settings()
+    with _reported(settings):
+        if not _store(settings).remove(sub_id):
+            raise CliError(f"no subscription {sub_id!r} (see `newsmon subscriptions list`)")
+    out.print(f"removed subscription {sub_id}", highlight=False)
+
+
+def _print_backtest(result: Backtest) -> None:
+    table = Table(
+        "day", "articles", "stories", title=f"{result.query}  ({result.tz} days)", highlight=False
+    )
+    for row in result.per_day:
+        table.add_row(row.day.isoformat(), str(row.articles), str(row.stories))
+    table.add_section()
+    approx = "" if result.stories_exact else " (approximate)"
+    table.add_row("[b]total[/]", f"[b]{result.articles}[/]", f"[b]{result.stories}[/]{approx}")
+    out.print(table)
+    out.print(
+        f"would have alerted on {result.stories} stories ({result.articles} articles)",
+        highlight=False,
+    )
+    for sample in result.samples:
+        when = (sample.published or sample.fetched_at or datetime.min).strftime("%Y-%m-%d %H:%M")
+        out.print(f"  {when}  {sample.source}: {sample.title}", highlight=False)
+
+
+@subscriptions_app.command("test")
+def backtest_command(
+    sub_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="a stored subscription")
+    ] = None,
+    query: Annotated[str | None, typer.Option(help="backtest this query instead")] = None,
+    days: Annotated[int, typer.Option(min=1, max=MAX_DAYS, help="days back, today included")] = 7,
+    tz: Annotated[
+        str | None, typer.Option(help="time zone of the days (default: the subscription's)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Backtest: per day, the articles and stories a subscription would have alerted on."""
+    settings = _settings()
+    with _reported(settings):
+        if sub_id is not None and query is not None:
+            raise CliError("give a subscription ID or --query, not both")
+        if sub_id is not None:
+            subscription = _get(settings, sub_id)
+            query, zone = subscription.query, tz or subscription.tz
+        elif query is not None:
+            _store(settings).validate(query)
+            zone = tz or "UTC"
+        else:
+            raise CliError("give a subscription ID or --query")
+        try:
+            result = backtest(
+                make_es(settings), settings.index_alias, query, days, datetime.now(UTC), zone
+            )
+        except ValueError as exc:  # an unknown time zone
+            raise CliError(str(exc)) from exc
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        _print_backtest(result)
