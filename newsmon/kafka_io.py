@@ -12,14 +12,19 @@ from newsmon.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
-    """A producer that waits for all in-sync replicas (acks=all) and retries on its own."""
+def make_producer(bootstrap: str, linger_ms: int = 20) -> KafkaProducer:
+    """A producer that waits for all in-sync replicas (acks=all) and retries on its own.
+
+    Args:
+        linger_ms: how long a send waits for others to share its request (0 where each send
+            is awaited on its own).
+    """
     try:
         return KafkaProducer(
             bootstrap_servers=bootstrap.split(","),
             acks="all",
             retries=5,
-            linger_ms=20,
+            linger_ms=linger_ms,
             max_in_flight_requests_per_connection=1,
             compression_type="gzip",
             client_id="newsmon",

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         60.0, gt=0, description="seconds between checks of spike subscriptions"
     )
     notify_batch_size: int = Field(100, ge=1, description="alerts read per poll by the notifier")
+    notify_concurrency: int = Field(
+        8, ge=1, le=64, description="subscriptions the notifier delivers to at once"
+    )
     webhook_backoff: float = Field(
         1.0, gt=0, description="first retry delay of webhook deliveries (doubles each time)"
     )

@@ -210,6 +210,26 @@ class AlertStore:
             return updated
         raise TransientError(f"alert {aid}: too many concurrent updates")
 
+    def create(self, alert: Alert) -> bool:
+        """Store ``alert`` unless one with its id exists (``op_type=create``). True if new.
+
+        Raises:
+            TransientError: Elasticsearch is unreachable or overloaded.
+        """
+        try:
+            self.es.index(
+                index=self.index, id=alert.alert_id, document=_document(alert), op_type="create"
+            )
+        except ConflictError:
+            return False
+        except ApiError as exc:
+            if is_transient(exc):
+                raise TransientError(f"creating alert {alert.alert_id}: {exc}") from exc
+            raise
+        except (ConnectionError, TransportError) as exc:
+            raise TransientError(f"creating alert {alert.alert_id}: {exc}") from exc
+        return True
+
     def get(self, aid: str) -> Alert | None:
         """One alert by id."""
         try:

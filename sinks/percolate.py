@@ -16,7 +16,9 @@ from contract.subscription import QUERY_FIELDS
 from sinks.es_mapping import to_document
 from sinks.subscriptions import is_transient
 
-PAGE = 1000
+PAGE = 10_000
+"""Hits per search (Elasticsearch's default max_result_window): every further page runs the
+whole percolation again, so one page should hold a batch's matching subscriptions."""
 
 
 def percolate_document(article: Article) -> dict[str, Any]:

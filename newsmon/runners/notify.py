@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -113,6 +114,26 @@ def build_notifier(
     return Notifier(delivery_log, senders, get_subscription, dead_letter=dead_letter)
 
 
+def _handle_all(
+    notifier: Notifier, alerts: list[Alert], pool: ThreadPoolExecutor | None
+) -> list[str]:
+    """Deliver a batch: subscriptions side by side, each one's alerts in order.
+
+    One subscription's alerts stay sequential (versions of a story, its daily cap); different
+    subscriptions go to different endpoints, so a slow webhook does not hold up the others.
+    """
+    groups: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault(alert.subscription_id, []).append(alert)
+
+    def run(group: list[Alert]) -> list[str]:
+        return [outcome.status for alert in group for outcome in notifier.handle(alert)]
+
+    if pool is None or len(groups) < 2:
+        return [status for group in groups.values() for status in run(group)]
+    return [status for statuses in pool.map(run, groups.values()) for status in statuses]
+
+
 def notify_once(
     consumer: KafkaConsumer,
     notifier: Notifier,
@@ -120,6 +141,7 @@ def notify_once(
     stats: NotifyStats,
     settings: Settings,
     stop: threading.Event,
+    pool: ThreadPoolExecutor | None = None,
 ) -> int:
     """Poll one batch, deliver it, dead-letter what is undecodable, commit, send due digests.
 
@@ -130,18 +152,17 @@ def notify_once(
     records = [r for batch in polled.values() for r in batch]
     first_offsets: dict[TopicPartition, int] = {tp: b[0].offset for tp, b in polled.items() if b}
     dead: list[ErrorEnvelope] = []
+    alerts: list[Alert] = []
+    for r in records:
+        source = f"{r.topic}[{r.partition}]@{r.offset}"
+        try:
+            alerts.append(Alert.from_json(r.value))
+        except PoisonMessage as exc:
+            log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
+            key = r.key.decode(errors="replace") if r.key else None
+            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value or b"", key))
     try:
-        for r in records:
-            source = f"{r.topic}[{r.partition}]@{r.offset}"
-            try:
-                alert = Alert.from_json(r.value)
-            except PoisonMessage as exc:
-                log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
-                key = r.key.decode(errors="replace") if r.key else None
-                dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value or b"", key))
-                continue
-            for outcome in notifier.handle(alert):
-                stats.outcomes[outcome.status] += 1
+        stats.outcomes.update(_handle_all(notifier, alerts, pool))
         if dead:
             _produce(producer, settings.topic_dlq, dead)
         if records:
@@ -203,14 +224,16 @@ def run_notifier(
         # a batch to a dead endpoint retries with backoff: keep the partitions meanwhile
         max_poll_interval=1800.0,
     )
-    producer = make_producer(settings.kafka_bootstrap)
+    # no linger: a Kafka-channel delivery waits for its ack before it is logged as sent
+    producer = make_producer(settings.kafka_bootstrap, linger_ms=0)
+    pool = ThreadPoolExecutor(settings.notify_concurrency, thread_name_prefix="notify")
     client = httpx.Client(follow_redirects=False)
     notifier = build_notifier(settings, get_subscription, delivery_log, producer, client, stop)
     stats = NotifyStats()
     started = time.monotonic()
     try:
         while not stop.is_set():
-            handled = notify_once(consumer, notifier, producer, stats, settings, stop)
+            handled = notify_once(consumer, notifier, producer, stats, settings, stop, pool)
             if on_progress is not None:
                 on_progress(stats)
             if handled == 0 and until_idle:
@@ -218,6 +241,7 @@ def run_notifier(
     except DeliveryInterrupted as exc:
         log.info("%s", exc)
     finally:
+        pool.shutdown(wait=True)
         consumer.close(autocommit=False)
         producer.close(timeout=10)
         client.close()
