@@ -57,8 +57,11 @@ def facts(alert: Alert, tz: str) -> Facts:
     )
     published = article.published if article and article.published else alert.created_at
     lines: list[str] = []
-    if len(alert.article_ids) > 1:
-        sources = ", ".join(dict.fromkeys(alert.sources)) or "unknown sources"
+    sources = ", ".join(dict.fromkeys(alert.sources)) or "unknown sources"
+    if alert.kind == "spike" and alert.article_ids:
+        # a spike's article_ids are the window's top stories, one article each
+        lines.append(f"Top stories from {sources}")
+    elif len(alert.article_ids) > 1:
         lines.append(f"{len(alert.article_ids)} copies from sources {sources}")
     if alert.spike is not None:
         s = alert.spike

@@ -79,6 +79,12 @@ def test_spike_numbers(
     assert "baseline mean 2.0 over 3 day(s); x6.0 (threshold x3.0, at least 5)" in text
     inf = make_alert(kind="spike", spike=spike.model_copy(update={"factor": math.inf}))
     assert "x∞" in render_text(Notice.single(make_subscription(), inf))
+    top = make_alert(
+        kind="spike", spike=spike, article_ids=["a", "b"], sources=["Wire A", "Wire B"]
+    )
+    top_text = render_text(Notice.single(make_subscription(), top))
+    assert "Top stories from Wire A, Wire B" in top_text
+    assert "copies" not in top_text  # a spike's articles are different stories
 
 
 def test_html_escapes_everything(
