@@ -7,21 +7,10 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from contract import NewsmonError, Subscription
+from newsmon.console import err, load_settings
 from newsmon.logs import setup_logging
-from newsmon.settings import Settings
-
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValueError as exc:
-        err.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _stop_on_signals() -> threading.Event:
@@ -62,7 +51,7 @@ def alert(
     from newsmon.runners.alert import run_alerter
     from sinks.spikes import SpikeWatcher
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "alert.log")
     stop = _stop_on_signals()
     try:
@@ -96,7 +85,7 @@ def notify(
     from newsmon.es_clients import subscription_store
     from newsmon.runners.notify import run_notifier
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "notify.log")
     stop = _stop_on_signals()
     store = subscription_store(settings)
@@ -115,7 +104,7 @@ def api(
     """Serve the HTTP API: subscriptions, backtests and alerts (OpenAPI at /openapi.json)."""
     from newsmon.api import serve
 
-    settings = _settings()
+    settings = load_settings()
     overrides: dict[str, object] = {}
     if host:
         overrides["api_host"] = host

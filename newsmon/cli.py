@@ -8,15 +8,14 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
+from newsmon.console import err, load_settings, out
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
-from newsmon.settings import Settings
 from newsmon.subscriptions_cli import subscriptions_app
 
 app = typer.Typer(
@@ -26,17 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
-
-
-def _settings() -> Settings:
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        err.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
-    return settings
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -47,7 +35,7 @@ def _fail(exc: Exception) -> typer.Exit:
 @app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Show every setting, its environment variable and its current value (secrets masked)."""
-    rows = _settings().describe()
+    rows = load_settings().describe()
     if as_json:
         sys.stdout.write(orjson.dumps({k: v for k, v, _ in rows}).decode() + "\n")
         return
@@ -66,7 +54,7 @@ def poll(
     """Fetch feeds and publish new articles to Kafka (news.articles.raw)."""
     from newsmon.runners.poll import PollSummary, poll_feeds
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging(settings.log_level, None if once else settings.log_dir / "poll.log")
     progress = Progress(
         TextColumn("polling"),
@@ -113,7 +101,7 @@ def process() -> None:
     """Run the faust worker: news.articles.raw -> spaCy NER + topics -> news.articles.enriched."""
     from newsmon.runners.process import run_processor
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "process.log")
     try:
         run_processor(settings)
@@ -130,7 +118,7 @@ def index(
     """Consume news.articles.enriched and bulk-index into Elasticsearch (alias news-articles)."""
     from newsmon.runners.index import run_indexer
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "index.log")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -149,7 +137,7 @@ def setup() -> None:
     from newsmon.runners.index import make_es
     from sinks.es_writer import ElasticsearchSink
 
-    settings = _settings()
+    settings = load_settings()
     try:
         ensure_topics(settings)
         index_name = ElasticsearchSink(make_es(settings), settings.index_alias).setup()
@@ -173,7 +161,7 @@ def tag(
     from newsmon.runners.process import load_enricher
     from newsmon.tagging import article_from_input
 
-    settings = _settings()
+    settings = load_settings()
     setup_logging("WARNING")
     try:
         enricher = load_enricher(settings, with_stories=False)

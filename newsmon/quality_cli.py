@@ -9,25 +9,15 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from contract import NewsmonError
+from newsmon.console import err, load_settings, out
 from newsmon.evaluation import DEFAULT_CORPUS, Report, evaluate, load_corpus
 from newsmon.settings import Settings
 from processors.enrich import Enricher
 
-out = Console()
-err = Console(stderr=True)
 taxonomy_app = typer.Typer(help="Inspect the topic taxonomy and why a text gets its topics.")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValueError as exc:
-        err.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
 
 
 def _enricher(settings: Settings) -> Enricher:
@@ -80,7 +70,7 @@ def eval_command(
     ] = 0.0,
 ) -> None:
     """Score topics (per-topic P/R/F1, macro-F1) and canonical entities on a labelled corpus."""
-    settings = _settings()
+    settings = load_settings()
     enricher = _enricher(settings)
     try:
         items = load_corpus(corpus, [t.name for t in enricher.taxonomy.topics])
@@ -115,7 +105,7 @@ def list_topics(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Every topic with its definition, threshold and rules."""
-    enricher = _enricher(_settings())
+    enricher = _enricher(load_settings())
     taxonomy = enricher.taxonomy
     if as_json:
         rows = [
@@ -150,7 +140,7 @@ def explain(
     from processors.explain import explain_topics
 
     body = sys.stdin.read() if text == "-" else text
-    enricher = _enricher(_settings())
+    enricher = _enricher(load_settings())
     doc = enricher.parse(body)
     explanations = explain_topics(doc, enricher.taxonomy, enricher.country_of)
     if not show_all:

@@ -17,17 +17,15 @@ import typer
 import yaml
 from elasticsearch import ApiError, TransportError
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from contract import NewsmonError, Subscription
+from newsmon.console import err, load_settings, out
 from newsmon.es_clients import make_es, subscription_store
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest, backtest
 from sinks.subscriptions import SubscriptionStore, is_transient
 
-out = Console()
-err = Console(stderr=True)
 subscriptions_app = typer.Typer(
     help="Alert subscriptions: add, list, show, remove, and backtest them on past articles.",
     no_args_is_help=True,
@@ -127,14 +125,6 @@ def build_subscription(data: dict[str, Any]) -> Subscription:
 # --- plumbing ------------------------------------------------------------------------------
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValueError as exc:
-        err.print(f"[red]invalid configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
-
-
 @contextmanager
 def _reported(settings: Settings) -> Iterator[None]:
     """Print expected failures as ``error: ...`` and exit 1."""
@@ -206,7 +196,7 @@ def add(
 
     Any --spike-* option (or --spike) makes it a spike subscription.
     """
-    settings = _settings()
+    settings = load_settings()
     with _reported(settings):
         spike_fields = parse_spike(spike_window, spike_factor, spike_min, spike_days)
         if file is not None:
@@ -268,7 +258,7 @@ def list_subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON (secrets masked)")] = False,
 ) -> None:
     """Every subscription, sorted by id."""
-    settings = _settings()
+    settings = load_settings()
     with _reported(settings):
         found = _store(settings).list(owner=owner)
     if as_json:
@@ -306,7 +296,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """One subscription, secrets masked."""
-    settings = _settings()
+    settings = load_settings()
     with _reported(settings):
         data = _get(settings, sub_id).public()
     if as_json:
@@ -320,7 +310,7 @@ def remove(
     sub_id: Annotated[str, typer.Argument(metavar="ID", help="the subscription id")],
 ) -> None:
     """Delete a subscription (its past alerts stay)."""
-    settings = _settings()
+    settings = load_settings()
     with _reported(settings):
         if not _store(settings).remove(sub_id):
             raise CliError(f"no subscription {sub_id!r} (see `newsmon subscriptions list`)")
@@ -359,7 +349,7 @@ def backtest_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Backtest: per day, the articles and stories a subscription would have alerted on."""
-    settings = _settings()
+    settings = load_settings()
     with _reported(settings):
         if sub_id is not None and query is not None:
             raise CliError("give a subscription ID or --query, not both")
