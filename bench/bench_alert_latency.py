@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
@@ -60,6 +61,23 @@ class Receiver:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+
+def alert_times(bootstrap: str, topic: str) -> dict[str, float]:
+    """When the probe's alert for each article reached ``news.alerts`` (broker timestamp, s)."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    found: dict[str, float] = {}
+    for message in consumer:
+        alert = json.loads(message.value)
+        if alert["subscription_id"] == "latency-probe" and alert.get("latest"):
+            found.setdefault(alert["latest"]["id"], message.timestamp / 1000)
+    consumer.close()
+    return found
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -123,6 +141,7 @@ def main() -> None:
     ]
     producer = make_producer(args.bootstrap)
     sent: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}
     try:
         # warm up: one article, wait for its webhook (consumers joined, clients connected)
         warm = sample[0].model_copy(update={"id": f"{run}-warm"})
@@ -145,6 +164,7 @@ def main() -> None:
             )
             time.sleep(max(0.0, start + n / args.rate - time.monotonic()))
             sent[article.id] = time.monotonic()
+            sent_wall[article.id] = time.time()
             send_all(
                 producer, env["NEWSMON_TOPIC_ENRICHED"], [(article.id.encode(), article.to_json())]
             )
@@ -158,6 +178,8 @@ def main() -> None:
         for worker in workers:
             worker.wait(timeout=60)
     latencies = [receiver.arrived[i] - t for i, t in sent.items() if i in receiver.arrived]
+    published = alert_times(args.bootstrap, env["NEWSMON_TOPIC_ALERTS"])
+    to_alert = [published[i] - t for i, t in sent_wall.items() if i in published]
     alerts_index = Elasticsearch(args.percolator_url).count(index=env["NEWSMON_ALERTS_INDEX"])
     result = {
         "subscriptions": len(generated) + 1,
@@ -170,6 +192,8 @@ def main() -> None:
         "p99_s": round(percentile(latencies, 99), 3),
         "max_s": round(max(latencies), 3),
         "mean_s": round(statistics.mean(latencies), 3),
+        "alerter_p50_s": round(percentile(to_alert, 50), 3),
+        "alerter_p95_s": round(percentile(to_alert, 95), 3),
     }
     percolator.indices.delete(
         index=[env["NEWSMON_SUBSCRIPTIONS_INDEX"], env["NEWSMON_ALERTS_INDEX"]],
@@ -186,6 +210,10 @@ def main() -> None:
     print(
         f"enriched -> webhook latency: p50 {result['p50_s']}s  p95 {result['p95_s']}s  "
         f"p99 {result['p99_s']}s  max {result['max_s']}s"
+    )
+    print(
+        f"of which enriched -> on news.alerts (the alerter): p50 {result['alerter_p50_s']}s  "
+        f"p95 {result['alerter_p95_s']}s; the rest is the notifier"
     )
 
 
