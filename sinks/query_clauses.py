@@ -77,7 +77,7 @@ def _leaves(node: Item, fields: tuple[str, ...], negated: bool) -> Iterator[Clau
         value = str(node).strip()
         if isinstance(node, Phrase):
             value = value[1:-1]
-        prefix = "-" if negated else ""
+        prefix = "NOT " if negated else ""
         where = f"{fields[0]}:" if len(fields) == 1 else ""
         yield Clause(f"{prefix}{where}{str(node).strip()}", fields, value, _kind(node), negated)
         return

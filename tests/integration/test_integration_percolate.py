@@ -193,7 +193,7 @@ def test_alerts_are_per_story_and_explain_the_match(
     clauses = {c.clause: c for c in by_sub["and-not"].clauses}
     assert clauses["topics:ceasefire"].matched and clauses["topics:ceasefire"].hits == ["ceasefire"]
     assert clauses['entities:"Vladimir Putin"'].hits == ["Vladimir Putin"]
-    assert clauses["-source:tass"].negated and clauses["-source:tass"].matched
+    assert clauses["NOT source:tass"].negated and clauses["NOT source:tass"].matched
     text_clause = {
         c.clause: c for c in {a.subscription_id: a for a in first}["wildcard-text"].clauses
     }
