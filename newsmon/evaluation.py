@@ -10,11 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contract import Article, ConfigError, PoisonMessage
 from newsmon.tagging import json_object
-from processors.enrich import Enricher
-from processors.gazetteer import Gazetteer
+
+if TYPE_CHECKING:  # spaCy loads slowly: only the commands that score import it
+    from processors.enrich import Enricher
+    from processors.gazetteer import Gazetteer
 
 DEFAULT_CORPUS = Path("tests/data/labelled")
 SCORED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
@@ -155,7 +158,7 @@ REGION_WORDS = (" oblast", " province", " region", " governorate")
 """'Ryazan' and 'Ryazan Oblast' (or 'Ryazan region') name one region: compared without it."""
 
 
-def _canonical(name: str, gazetteer: Gazetteer) -> str:
+def _canonical(name: str, gazetteer: "Gazetteer") -> str:
     known = gazetteer.lookup(name)
     if known is None and name[:4] in ("the ", "The "):
         known = gazetteer.lookup(name[4:])
@@ -166,7 +169,7 @@ def _canonical(name: str, gazetteer: Gazetteer) -> str:
     return key
 
 
-def _predicted_entities(article: Article, gazetteer: Gazetteer) -> set[str]:
+def _predicted_entities(article: Article, gazetteer: "Gazetteer") -> set[str]:
     return {_canonical(e.name, gazetteer) for e in article.entities if e.label in SCORED_LABELS}
 
 
@@ -174,7 +177,7 @@ def score(
     items: Sequence[Item],
     articles: Sequence[Article],
     topic_names: Iterable[str],
-    gazetteer: Gazetteer,
+    gazetteer: "Gazetteer",
     split: str,
 ) -> Report:
     """Compare enriched ``articles`` with the gold ``items`` (same order)."""
@@ -213,7 +216,7 @@ def _as_article(item: Item) -> Article:
     )
 
 
-def evaluate(enricher: Enricher, items: Sequence[Item]) -> dict[str, Report]:
+def evaluate(enricher: "Enricher", items: Sequence[Item]) -> dict[str, Report]:
     """Enrich every item once; a report per split plus ``all``."""
     articles = enricher.enrich_batch([_as_article(i) for i in items])
     topic_names = [t.name for t in enricher.taxonomy.topics]

@@ -5,7 +5,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -15,12 +15,14 @@ from contract import NewsmonError
 from newsmon.console import err, load_settings, out
 from newsmon.evaluation import DEFAULT_CORPUS, Report, evaluate, load_corpus
 from newsmon.settings import Settings
-from processors.enrich import Enricher
+
+if TYPE_CHECKING:  # spaCy loads slowly: only the commands that need it import it
+    from processors.enrich import Enricher
 
 taxonomy_app = typer.Typer(help="Inspect the topic taxonomy and why a text gets its topics.")
 
 
-def _enricher(settings: Settings) -> Enricher:
+def _enricher(settings: Settings) -> "Enricher":
     from newsmon.runners.process import load_enricher
 
     try:

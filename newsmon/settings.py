@@ -4,14 +4,16 @@ It is read once at start-up (``Settings()``) and passed down explicitly; nothing
 environment.
 """
 
+from importlib import resources
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-import processors.gazetteer
-import processors.taxonomy
 from contract import Topics
+
+# The bundled data files, named without importing their modules (which load spaCy).
+PROCESSORS_DIR = Path(str(resources.files("processors")))
 
 ENV_PREFIX = "NEWSMON_"
 
@@ -49,8 +51,8 @@ class Settings(BaseSettings):
     story_window_days: float = Field(
         30, gt=0, description="days an article can still start or join a story (older pruned)"
     )
-    taxonomy: Path = Field(processors.taxonomy.DEFAULT_PATH, description="topic taxonomy YAML")
-    gazetteer: Path = Field(processors.gazetteer.DEFAULT_PATH, description="gazetteer YAML")
+    taxonomy: Path = Field(PROCESSORS_DIR / "taxonomy.yaml", description="topic taxonomy YAML")
+    gazetteer: Path = Field(PROCESSORS_DIR / "gazetteer.yaml", description="gazetteer YAML")
     process_batch_size: int = Field(32, ge=1, description="articles per spaCy batch")
     process_batch_wait: float = Field(1.0, gt=0, description="seconds to wait filling a batch")
     index_batch_size: int = Field(500, ge=1, description="documents per bulk request")

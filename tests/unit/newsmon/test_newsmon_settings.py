@@ -81,3 +81,12 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValidationError):
         settings.partitions = 9  # type: ignore[misc]
+
+
+def test_default_data_files_are_the_bundled_ones() -> None:
+    import processors.gazetteer
+    import processors.taxonomy
+
+    settings = Settings()
+    assert settings.taxonomy.resolve() == processors.taxonomy.DEFAULT_PATH.resolve()
+    assert settings.gazetteer.resolve() == processors.gazetteer.DEFAULT_PATH.resolve()
