@@ -61,7 +61,7 @@ def alert(
             make_es(settings),
             settings.index_alias,
         )
-        stats = run_alerter(settings, stop, spikes=watcher.check, until_idle=until_idle)
+        stats = run_alerter(settings, stop, spikes=watcher, until_idle=until_idle)
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc

@@ -236,6 +236,10 @@ class AlertStore:
             hit = self.es.get(index=self.index, id=aid)
         except NotFoundError:
             return None
+        except (ApiError, ConnectionError, TransportError) as exc:
+            if is_transient(exc):
+                raise TransientError(f"reading alert {aid}: {exc}") from exc
+            raise
         return Alert.model_validate(hit["_source"]["alert"])
 
     def search(

@@ -308,6 +308,10 @@ class SpikeWatcher:
     def check(self, now: datetime) -> list[Alert]:
         """The spike alerts that fired at ``now`` and were not alerted in this window before.
 
+        Publish them, then :meth:`confirm` them: an alert is recorded only once it is on the
+        topic, so a crash in between means it fires again (same id: the notifier drops the
+        repeat), never that it is lost.
+
         One failing subscription does not hold up the others: an invalid query is logged and
         skipped; a transient failure is logged and that subscription is checked next time.
         Only when something failed transiently and nothing new fired is the TransientError
@@ -329,7 +333,7 @@ class SpikeWatcher:
                 continue
             try:
                 alert = check_spike(self.es, self.alias, subscription, now)
-                if alert is not None and self.alerts.create(alert):
+                if alert is not None and self.alerts.get(alert.alert_id) is None:
                     fresh.append(alert)
             except InvalidQuery as exc:
                 log.warning("spike subscription %s skipped: %s", subscription.id, exc)
@@ -339,3 +343,8 @@ class SpikeWatcher:
         if failed and not fresh:
             raise failed[0]
         return fresh
+
+    def confirm(self, alerts: list[Alert]) -> None:
+        """Record published spike alerts, so later checks in the same window stay quiet."""
+        for alert in alerts:
+            self.alerts.create(alert)

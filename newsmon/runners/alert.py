@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -109,17 +110,27 @@ def alert_once(
     return len(records)
 
 
+class SpikeChecks(Protocol):
+    """What the alerter needs of :class:`sinks.spikes.SpikeWatcher`."""
+
+    def check(self, now: datetime) -> list[Alert]:
+        """Spike alerts that fired and were not published before."""
+
+    def confirm(self, alerts: list[Alert]) -> None:
+        """Record alerts once they are published."""
+
+
 def run_alerter(
     settings: Settings,
     stop: threading.Event,
-    spikes: Callable[[datetime], list[Alert]] | None = None,
+    spikes: SpikeChecks | None = None,
     until_idle: bool = False,
 ) -> AlertStats:
     """Consume and alert until ``stop`` is set (or the topic is idle, with ``until_idle``).
 
     Args:
-        spikes: called every ``settings.spike_interval`` seconds with the time; returns the
-            spike alerts that fired (published like the others).
+        spikes: checked every ``settings.spike_interval`` seconds; what fired is published
+            like the other alerts, then confirmed.
     """
     ensure_topics(settings)
     subscriptions = subscription_store(settings)
@@ -141,11 +152,12 @@ def run_alerter(
             if spikes is not None and time.monotonic() >= next_spike_check:
                 next_spike_check = time.monotonic() + settings.spike_interval
                 try:
-                    fired = spikes(datetime.now(UTC))
+                    fired = spikes.check(datetime.now(UTC))
+                    publish(producer, settings.topic_alerts, fired)
+                    spikes.confirm(fired)
                 except TransientError as exc:
                     log.warning("spike check skipped: %s", exc)
                 else:
-                    publish(producer, settings.topic_alerts, fired)
                     stats.alerts += len(fired)
             handled = alert_once(consumer, percolator, store, producer, settings, stats)
             if handled == 0 and until_idle:

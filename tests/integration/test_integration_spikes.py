@@ -136,6 +136,8 @@ def test_spike_alerts_once_per_window(watcher: SpikeWatcher) -> None:
     first = watcher.check(NOW)
     assert [a.subscription_id for a in first] == ["fires"]
     assert first[0].spike is not None and first[0].spike.stories == 7
+    assert watcher.alerts.get(first[0].alert_id) is None  # recorded once published
+    watcher.confirm(first)
     stored = watcher.alerts.get(first[0].alert_id)
     assert stored is not None and stored.spike == first[0].spike
 

@@ -307,6 +307,9 @@ class FakeAlerts:
         self.ids.add(alert.alert_id)
         return new
 
+    def get(self, alert_id: str) -> Any:
+        return alert_id if alert_id in self.ids else None
+
 
 class PerSubscriptionSearch:
     """Answers by the subscription's query: a response, or an error to raise."""
@@ -337,9 +340,13 @@ def _watcher(answers: dict[str, dict[str, Any] | Exception]) -> SpikeWatcher:
 def test_watcher_returns_new_alerts_once(make_article: Any) -> None:
     spiking = _response(make_article, _bucket(9, docs=9), [0, 0, 0])
     watcher = _watcher({"a": spiking, "b": _response(make_article, _bucket(1), [0, 0, 0])})
-    assert [a.subscription_id for a in watcher.check(NOW)] == ["s-0"]
+    fired = watcher.check(NOW)
+    assert [a.subscription_id for a in fired] == ["s-0"]
+    assert len(watcher.check(NOW)) == 1  # not published yet: it fires again
+    watcher.confirm(fired)
     assert watcher.check(NOW + timedelta(minutes=10)) == []  # same window slot
-    assert len(watcher.check(NOW + timedelta(minutes=40))) == 1  # the next one
+    later = watcher.check(NOW + timedelta(minutes=40))  # the next one
+    assert len(later) == 1 and later[0].alert_id != fired[0].alert_id
 
 
 def test_watcher_skips_failures_but_keeps_what_fired(make_article: Any) -> None:
