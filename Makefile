@@ -5,11 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK := deploy/local/stack
 
-# The test stack: its own ports and data dir, so it never touches a dev stack on 9092/9200.
+# The test stack: its own ports (tests/test-stack.env) and data dir, so it never touches a dev
+# stack on 9092/9200/9201.
 export NEWSMON_TEST_STACK_DIR ?= $(CURDIR)/.test-stack
 TEST_STACK_ENV := NEWSMON_STACK_DIR=$(NEWSMON_TEST_STACK_DIR) \
-	NEWSMON_STACK_KAFKA_PORT=19092 NEWSMON_STACK_KAFKA_CONTROLLER_PORT=19093 \
-	NEWSMON_STACK_ES_PORT=19200 NEWSMON_STACK_ES_TRANSPORT_PORT=19300
+	$(shell grep -v '^\#' tests/test-stack.env | xargs)
 
 .PHONY: install lint unit eval test run stack-up stack-down stack-status clean
 

@@ -22,17 +22,18 @@ from newsmon.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 STACK = REPO / "deploy" / "local" / "stack"
-KAFKA_PORT = 19092
-ES_PORT = 19200
-PERCOLATOR_PORT = 19201
+# The ports live in one file, shared with the Makefile's `make test`.
+PORTS = dict(
+    line.split("=", 1)
+    for line in (REPO / "tests" / "test-stack.env").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+KAFKA_PORT = int(PORTS["NEWSMON_STACK_KAFKA_PORT"])
+ES_PORT = int(PORTS["NEWSMON_STACK_ES_PORT"])
+PERCOLATOR_PORT = int(PORTS["NEWSMON_STACK_PERCOLATOR_PORT"])
 STACK_ENV = {
     "NEWSMON_STACK_DIR": os.environ.get("NEWSMON_TEST_STACK_DIR", str(REPO / ".test-stack")),
-    "NEWSMON_STACK_KAFKA_PORT": str(KAFKA_PORT),
-    "NEWSMON_STACK_KAFKA_CONTROLLER_PORT": str(KAFKA_PORT + 1),
-    "NEWSMON_STACK_ES_PORT": str(ES_PORT),
-    "NEWSMON_STACK_ES_TRANSPORT_PORT": str(ES_PORT + 100),
-    "NEWSMON_STACK_PERCOLATOR_PORT": str(PERCOLATOR_PORT),
-    "NEWSMON_STACK_PERCOLATOR_TRANSPORT_PORT": str(PERCOLATOR_PORT + 100),
+    **PORTS,
 }
 
 
