@@ -1,4 +1,4 @@
-"""The local stack: real Kafka and Elasticsearch answer on the test ports."""
+"""The local stack: real Kafka, Elasticsearch and the percolator node answer on the test ports."""
 
 import re
 import uuid
@@ -13,6 +13,7 @@ def test_status_reports_both_services_up(stack: Stack) -> None:
     assert status.returncode == 0, status.stderr
     assert "127.0.0.1:19092" in status.stdout + status.stderr
     assert "127.0.0.1:19200" in status.stdout + status.stderr
+    assert "NEWSMON_PERCOLATOR_URL=http://127.0.0.1:19201" in status.stdout
 
 
 def _pids(status: str) -> list[str]:
@@ -24,7 +25,7 @@ def test_up_when_already_up_is_a_no_op(stack: Stack) -> None:
     again = stack.run("up")
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stderr
-    assert len(before) == 2
+    assert len(before) == 3  # kafka, elasticsearch, the percolator node
     assert _pids(stack.run("status").stdout) == before
 
 
@@ -33,6 +34,16 @@ def test_elasticsearch_is_8x_and_healthy(es: Elasticsearch) -> None:
     assert health["status"] in ("green", "yellow")
     nodes = es.nodes.info(metric="plugins")["nodes"]
     assert all(n["version"].startswith("8.") for n in nodes.values())
+
+
+def test_the_percolator_node_has_the_percolator_module(percolator: Elasticsearch) -> None:
+    nodes = percolator.nodes.info(metric="plugins")["nodes"]
+    modules = {m["name"] for n in nodes.values() for m in n["modules"]}
+    assert "percolator" in modules
+    assert percolator.cluster.health(wait_for_status="yellow", timeout="30s")["status"] in (
+        "green",
+        "yellow",
+    )
 
 
 def test_kafka_round_trip(stack: Stack) -> None:
