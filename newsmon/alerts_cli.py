@@ -94,7 +94,11 @@ def notify(
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
-    err.print(f"notifier stopped: {stats}")
+    outcomes = ", ".join(f"{n} {status}" for status, n in sorted(stats.outcomes.items()))
+    err.print(
+        f"{stats.received} alert(s) read, {stats.poison} undecodable; "
+        f"outcomes: {outcomes or 'none'}"
+    )
 
 
 def api(
