@@ -22,7 +22,8 @@ from newsmon.es_clients import alert_store, make_es, subscription_store
 from newsmon.settings import Settings
 from sinks.alert_store import AlertStore
 from sinks.backtest import MAX_DAYS, Backtest, backtest
-from sinks.subscriptions import SubscriptionStore, is_transient
+from sinks.es_errors import is_transient
+from sinks.subscriptions import SubscriptionStore
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

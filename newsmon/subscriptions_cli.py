@@ -24,7 +24,8 @@ from newsmon.console import err, load_settings, out
 from newsmon.es_clients import make_es, subscription_store
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest, backtest
-from sinks.subscriptions import SubscriptionStore, is_transient
+from sinks.es_errors import is_transient
+from sinks.subscriptions import SubscriptionStore
 
 subscriptions_app = typer.Typer(
     help="Alert subscriptions: add, list, show, remove, and backtest them on past articles.",

@@ -15,17 +15,15 @@ from typing import Any
 from elasticsearch import (
     ApiError,
     ConflictError,
-    ConnectionError,
     Elasticsearch,
     NotFoundError,
-    TransportError,
     helpers,
 )
 
 from contract import Alert, AlertArticle, Article, TransientError, alert_id
+from sinks.es_errors import transient_errors
 from sinks.percolate import Match
 from sinks.query_clauses import clauses, explain
-from sinks.subscriptions import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +131,8 @@ class AlertStore:
         Raises:
             TransientError: Elasticsearch is unreachable or overloaded (retry the batch).
         """
-        try:
+        with transient_errors(f"recording {len(matches)} alerts"):
             return self._record(matches, now)
-        except ApiError as exc:
-            if is_transient(exc):
-                raise TransientError(f"recording {len(matches)} alerts: {exc}") from exc
-            raise
-        except (ConnectionError, TransportError, helpers.BulkIndexError) as exc:
-            raise TransientError(f"recording {len(matches)} alerts: {exc}") from exc
 
     def _record(self, matches: Sequence[Match], now: datetime) -> list[Alert]:
         # Within a batch, later copies of a story fold into the first (one create, then updates).
@@ -217,29 +209,24 @@ class AlertStore:
             TransientError: Elasticsearch is unreachable or overloaded.
         """
         try:
-            self.es.index(
-                index=self.index, id=alert.alert_id, document=_document(alert), op_type="create"
-            )
+            with transient_errors(f"creating alert {alert.alert_id}"):
+                self.es.index(
+                    index=self.index,
+                    id=alert.alert_id,
+                    document=_document(alert),
+                    op_type="create",
+                )
         except ConflictError:
             return False
-        except ApiError as exc:
-            if is_transient(exc):
-                raise TransientError(f"creating alert {alert.alert_id}: {exc}") from exc
-            raise
-        except (ConnectionError, TransportError) as exc:
-            raise TransientError(f"creating alert {alert.alert_id}: {exc}") from exc
         return True
 
     def get(self, aid: str) -> Alert | None:
         """One alert by id."""
         try:
-            hit = self.es.get(index=self.index, id=aid)
+            with transient_errors(f"reading alert {aid}"):
+                hit = self.es.get(index=self.index, id=aid)
         except NotFoundError:
             return None
-        except (ApiError, ConnectionError, TransportError) as exc:
-            if is_transient(exc):
-                raise TransientError(f"reading alert {aid}: {exc}") from exc
-            raise
         return Alert.model_validate(hit["_source"]["alert"])
 
     def search(

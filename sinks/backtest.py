@@ -29,8 +29,9 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportErr
 from pydantic import BaseModel, Field
 
 from contract import InvalidQuery, TransientError
+from sinks.es_errors import is_transient
 from sinks.spikes import Window, window_filter
-from sinks.subscriptions import es_query, is_transient, parser_message
+from sinks.subscriptions import es_query, parser_message
 
 PRECISION_THRESHOLD = 40_000
 """Elasticsearch's maximum ``precision_threshold``: story counts are exact below it."""

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportError
+from elasticsearch import Elasticsearch
 
-from contract import Article, Subscription, TransientError
+from contract import Article, Subscription
 from contract.subscription import QUERY_FIELDS
+from sinks.es_errors import transient_errors
 from sinks.es_mapping import to_document
-from sinks.subscriptions import is_transient
 
 PAGE = 10_000
 """Hits per search (Elasticsearch's default max_result_window): every further page runs the
@@ -82,7 +82,7 @@ class Percolator:
         matches: list[Match] = []
         after: list[Any] | None = None
         while True:
-            try:
+            with transient_errors(f"percolating {len(articles)} articles"):
                 page = self.es.search(
                     index=self.index,
                     query=query,
@@ -92,10 +92,6 @@ class Percolator:
                     source_includes=["newsmon.subscription"],
                     **extra,
                 )
-            except (ApiError, ConnectionError, TransportError) as exc:
-                if is_transient(exc):
-                    raise TransientError(f"percolating {len(articles)} articles: {exc}") from exc
-                raise
             hits = page["hits"]["hits"]
             for hit in hits:
                 subscription = Subscription.model_validate(

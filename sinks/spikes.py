@@ -21,8 +21,9 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportErr
 from contract import Alert, Article, InvalidQuery, Spike, SpikeNumbers, Subscription, TransientError
 from contract import alert_id as make_alert_id
 from sinks.alert_store import AlertStore, alert_article
+from sinks.es_errors import is_transient, transient_errors
 from sinks.es_mapping import from_document
-from sinks.subscriptions import SubscriptionStore, es_query, is_transient
+from sinks.subscriptions import SubscriptionStore, es_query
 
 log = logging.getLogger(__name__)
 
@@ -322,12 +323,8 @@ class SpikeWatcher:
         """
         fresh: list[Alert] = []
         failed: list[TransientError] = []
-        try:
+        with transient_errors("listing spike subscriptions"):
             subscriptions = self.subscriptions.list(kind="spike")
-        except (ApiError, ConnectionError, TransportError) as exc:
-            if is_transient(exc):
-                raise TransientError(f"listing spike subscriptions: {exc}") from exc
-            raise
         for subscription in subscriptions:
             if not subscription.enabled:
                 continue

@@ -12,14 +12,13 @@ from typing import Any
 from elasticsearch import (
     ApiError,
     BadRequestError,
-    ConnectionError,
     Elasticsearch,
     NotFoundError,
-    TransportError,
 )
 
 from contract import ConfigError, InvalidQuery, Subscription, TransientError
 from contract.subscription import DEFAULT_QUERY_FIELDS, QUERY_FIELDS
+from sinks.es_errors import is_transient, transient_errors
 from sinks.es_index import english_analysis
 from sinks.es_mapping import MAPPINGS
 from sinks.query_clauses import check_fields
@@ -62,13 +61,6 @@ def es_query(query: str) -> dict[str, Any]:
             "analyze_wildcard": True,
         }
     }
-
-
-def is_transient(exc: Exception) -> bool:
-    """Connection trouble, 429 or a 5xx: worth retrying."""
-    if isinstance(exc, ConnectionError | TransportError):
-        return True
-    return isinstance(exc, ApiError) and (exc.meta.status == 429 or exc.meta.status >= 500)
 
 
 class SubscriptionStore:
@@ -154,13 +146,10 @@ class SubscriptionStore:
     def get(self, subscription_id: str) -> Subscription | None:
         """The subscription with this id, or None."""
         try:
-            hit = self.es.get(index=self.index, id=subscription_id, source_includes=["newsmon"])
+            with transient_errors(f"reading subscription {subscription_id!r}"):
+                hit = self.es.get(index=self.index, id=subscription_id, source_includes=["newsmon"])
         except NotFoundError:
             return None
-        except (ApiError, ConnectionError, TransportError) as exc:
-            if is_transient(exc):
-                raise TransientError(f"reading subscription {subscription_id!r}: {exc}") from exc
-            raise
         return Subscription.model_validate(hit["_source"]["newsmon"]["subscription"])
 
     def list(self, owner: str | None = None, kind: str | None = None) -> list[Subscription]:

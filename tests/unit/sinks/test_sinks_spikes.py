@@ -10,9 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import ApiError, BadRequestError
 from elasticsearch import ConnectionError as ESConnectionError
+from es_responses import api_error
 
 from contract import InvalidQuery, KafkaChannel, Spike, Subscription, TransientError, alert_id
 from sinks.es_mapping import to_document
@@ -241,21 +240,9 @@ def test_missing_alias_is_no_articles() -> None:
     assert check_spike(client, "news", _subscription(), NOW) is None  # type: ignore[arg-type]
 
 
-def _api_error(status: int, body: dict[str, Any] | None = None) -> ApiError:
-    meta = ApiResponseMeta(
-        status=status,
-        http_version="1.1",
-        headers=HttpHeaders(),
-        duration=0.0,
-        node=NodeConfig("http", "localhost", 9200),
-    )
-    error = BadRequestError if status == 400 else ApiError
-    return error("error", meta, body or {})
-
-
 @pytest.mark.parametrize(
     "error",
-    [_api_error(429), _api_error(503), ESConnectionError("refused")],
+    [api_error(429), api_error(503), ESConnectionError("refused")],
     ids=["429", "503", "connection"],
 )
 def test_transient_errors(error: Exception) -> None:
@@ -266,7 +253,7 @@ def test_transient_errors(error: Exception) -> None:
 def test_bad_request_is_an_invalid_query_with_the_root_cause() -> None:
     body = {"error": {"root_cause": [{"reason": "Cannot parse 'topics:(': EOF"}]}}
     with pytest.raises(InvalidQuery) as caught:
-        check_spike(FakeSearch(_api_error(400, body)), "news", _subscription(), NOW)  # type: ignore[arg-type]
+        check_spike(FakeSearch(api_error(400, body)), "news", _subscription(), NOW)  # type: ignore[arg-type]
     assert caught.value.reason == "Cannot parse 'topics:(': EOF"
 
 
@@ -351,11 +338,11 @@ def test_watcher_returns_new_alerts_once(make_article: Any) -> None:
 
 def test_watcher_skips_failures_but_keeps_what_fired(make_article: Any) -> None:
     spiking = _response(make_article, _bucket(9, docs=9), [0, 0, 0])
-    watcher = _watcher({"busy": _api_error(503), "bad": _api_error(400), "ok": spiking})
+    watcher = _watcher({"busy": api_error(503), "bad": api_error(400), "ok": spiking})
     assert [a.subscription_id for a in watcher.check(NOW)] == ["s-2"]
 
 
 def test_watcher_raises_when_something_failed_and_nothing_is_new() -> None:
-    watcher = _watcher({"busy": _api_error(503), "bad": _api_error(400)})
+    watcher = _watcher({"busy": api_error(503), "bad": api_error(400)})
     with pytest.raises(TransientError):
         watcher.check(NOW)
