@@ -1,15 +1,21 @@
-"""kafka-python clients configured the way newsmon needs them, and topic creation."""
+"""kafka-python clients configured the way newsmon needs them, topic creation, and the batch
+reading and dead-lettering every consuming runner shares."""
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from contract import TransientError
+from contract import ErrorEnvelope, PoisonMessage, TransientError
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def make_producer(bootstrap: str, linger_ms: int = 20) -> KafkaProducer:
@@ -106,3 +112,46 @@ def rewind(consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) ->
     """Seek each partition back to the first offset of a batch that must be retried."""
     for tp, offset in first_offsets.items():
         consumer.seek(tp, offset)
+
+
+@dataclass
+class Batch(Generic[T]):
+    """One poll: the decoded messages, envelopes for the undecodable ones, where to rewind to."""
+
+    size: int
+    items: list[T]
+    dead: list[ErrorEnvelope]
+    first_offsets: dict[TopicPartition, int]
+
+
+def poll_batch(
+    consumer: KafkaConsumer,
+    max_records: int,
+    parse: Callable[[bytes], T],
+    stage: str,
+    dlq_topic: str,
+) -> Batch[T]:
+    """Poll up to ``max_records`` and decode them; a PoisonMessage becomes a dead-letter
+    envelope naming the message (topic, partition, offset) and the field at fault."""
+    polled = consumer.poll(timeout_ms=1000, max_records=max_records)
+    records = [r for batch in polled.values() for r in batch]
+    items: list[T] = []
+    dead: list[ErrorEnvelope] = []
+    for r in records:
+        source = f"{r.topic}[{r.partition}]@{r.offset}"
+        try:
+            items.append(parse(r.value))
+        except PoisonMessage as exc:
+            log.error("message %s: %s; sent to %s", source, exc, dlq_topic)
+            key = r.key.decode(errors="replace") if r.key else None
+            dead.append(ErrorEnvelope.wrap(stage, exc, source, r.value or b"", key))
+    first_offsets = {tp: batch[0].offset for tp, batch in polled.items() if batch}
+    return Batch(len(records), items, dead, first_offsets)
+
+
+def dead_letter(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
+    """Publish error envelopes (keyed by their message's key) and wait for the acks."""
+    if envelopes:
+        send_all(
+            producer, topic, [((e.key or "").encode() or None, e.to_json()) for e in envelopes]
+        )

@@ -17,9 +17,17 @@ from typing import Protocol
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from contract import Alert, Article, ErrorEnvelope, PoisonMessage, TransientError
+from contract import Alert, Article, TransientError
 from newsmon.es_clients import alert_store, subscription_store
-from newsmon.kafka_io import ensure_topics, make_consumer, make_producer, rewind, send_all
+from newsmon.kafka_io import (
+    dead_letter,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    poll_batch,
+    rewind,
+    send_all,
+)
 from newsmon.settings import Settings
 from sinks.alert_store import AlertStore
 from sinks.percolate import Percolator
@@ -61,39 +69,26 @@ def alert_once(
     Returns:
         The number of messages handled (0 when the topic is idle).
     """
-    polled = consumer.poll(timeout_ms=1000, max_records=settings.alert_batch_size)
-    records = [r for batch in polled.values() for r in batch]
-    if not records:
+    batch = poll_batch(
+        consumer, settings.alert_batch_size, Article.from_json, STAGE, settings.topic_dlq
+    )
+    if not batch.size:
         return 0
-    first_offsets = {tp: batch[0].offset for tp, batch in polled.items()}
-    articles: list[Article] = []
-    dead: list[ErrorEnvelope] = []
-    for r in records:
-        source = f"{r.topic}[{r.partition}]@{r.offset}"
-        try:
-            article = Article.from_json(r.value)
-        except PoisonMessage as exc:
-            log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
-            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value))
-            stats.poison += 1
-            continue
-        if article.lane == "replay":
-            stats.replay_skipped += 1
-            continue
-        articles.append(article)
+    stats.poison += len(batch.dead)
+    articles = [a for a in batch.items if a.lane != "replay"]
+    stats.replay_skipped += len(batch.items) - len(articles)
     try:
         matches = percolator.match(articles)
         alerts = store.record(matches, clock())
     except TransientError as exc:
         stats.retries += 1
-        log.warning("%s; will retry the batch of %d", exc, len(records))
-        rewind(consumer, first_offsets)
+        log.warning("%s; will retry the batch of %d", exc, batch.size)
+        rewind(consumer, batch.first_offsets)
         time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
-        return len(records)
+        return batch.size
     stats.retries = 0
     publish(producer, settings.topic_alerts, alerts)
-    if dead:
-        send_all(producer, settings.topic_dlq, [(None, e.to_json()) for e in dead])
+    dead_letter(producer, settings.topic_dlq, batch.dead)
     consumer.commit()
     stats.articles += len(articles)
     stats.matches += len(matches)
@@ -107,7 +102,7 @@ def alert_once(
         sum(1 for a in alerts if not a.is_update),
         sum(1 for a in alerts if a.is_update),
     )
-    return len(records)
+    return batch.size
 
 
 class SpikeChecks(Protocol):

@@ -15,7 +15,14 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
 from newsmon.es_clients import make_es as make_es  # re-exported: newsmon.cli imports it here
-from newsmon.kafka_io import ensure_topics, make_consumer, make_producer, rewind, send_all
+from newsmon.kafka_io import (
+    dead_letter,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    poll_batch,
+    rewind,
+)
 from newsmon.settings import Settings
 from sinks.es_writer import ElasticsearchSink
 
@@ -47,29 +54,19 @@ def index_once(
     Returns:
         The number of messages handled (0 when the topic is idle).
     """
-    polled = consumer.poll(timeout_ms=1000, max_records=batch_size)
-    records = [r for batch in polled.values() for r in batch]
-    if not records:
+    batch = poll_batch(consumer, batch_size, Article.from_json, STAGE, dlq_topic)
+    if not batch.size:
         return 0
-    first_offsets = {tp: batch[0].offset for tp, batch in polled.items()}
-    articles: list[Article] = []
-    dead: list[ErrorEnvelope] = []
-    for r in records:
-        source = f"{r.topic}[{r.partition}]@{r.offset}"
-        try:
-            articles.append(Article.from_json(r.value))
-        except PoisonMessage as exc:
-            log.error("message %s: %s; sent to %s", source, exc, dlq_topic)
-            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value))
-            stats.poison += 1
+    articles, dead = batch.items, batch.dead
+    stats.poison += len(dead)
     try:
         report = sink.write_batch(articles)
     except TransientError as exc:
         stats.retries += 1
-        log.warning("%s; will retry the batch of %d", exc, len(records))
-        rewind(consumer, first_offsets)
+        log.warning("%s; will retry the batch of %d", exc, batch.size)
+        rewind(consumer, batch.first_offsets)
         time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
-        return len(records)
+        return batch.size
     stats.retries = 0
     stats.indexed += report.written
     stats.rejected += len(report.rejected)
@@ -77,19 +74,18 @@ def index_once(
         payload = rejected.item.to_json()
         error = PoisonMessage(f"elasticsearch refused the document: {rejected.reason}", payload)
         dead.append(ErrorEnvelope.wrap(STAGE, error, "elasticsearch", payload, rejected.item.id))
-    if dead:
-        send_all(producer, dlq_topic, [((e.key or "").encode() or None, e.to_json()) for e in dead])
+    dead_letter(producer, dlq_topic, dead)
     consumer.commit()
     log.info(
         "indexed %d, refused %d, undecodable %d (totals %d/%d/%d)",
         report.written,
         len(report.rejected),
-        len(records) - len(articles),
+        batch.size - len(articles),
         stats.indexed,
         stats.rejected,
         stats.poison,
     )
-    return len(records)
+    return batch.size
 
 
 def run_indexer(

@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import CommitFailedError
 
-from contract import Alert, ErrorEnvelope, PoisonMessage, Subscription, TransientError
-from newsmon.kafka_io import ensure_topics, make_consumer, make_producer
+from contract import Alert, ErrorEnvelope, Subscription, TransientError
+from newsmon.kafka_io import (
+    dead_letter,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    poll_batch,
+    rewind,
+)
 from newsmon.settings import Settings
 from sinks.notify import (
     DeliveryFailed,
@@ -68,16 +75,6 @@ def _interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
     return sleep
 
 
-def _produce(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
-    futures = [
-        producer.send(topic, key=(e.key or "").encode() or None, value=e.to_json())
-        for e in envelopes
-    ]
-    producer.flush()
-    for future in futures:
-        future.get(timeout=30)
-
-
 def build_notifier(
     settings: Settings,
     get_subscription: Callable[[str], Subscription | None],
@@ -106,12 +103,12 @@ def build_notifier(
         kafka=KafkaSender(producer),
     )
 
-    def dead_letter(alert: Alert, error: DeliveryFailed) -> None:
+    def undeliverable(alert: Alert, error: DeliveryFailed) -> None:
         source = f"{settings.topic_alerts} subscription {error.subscription_id}"
         envelope = ErrorEnvelope.wrap(STAGE, error, source, alert.to_json(), alert.alert_id)
-        _produce(producer, settings.topic_dlq, [envelope])
+        dead_letter(producer, settings.topic_dlq, [envelope])
 
-    return Notifier(delivery_log, senders, get_subscription, dead_letter=dead_letter)
+    return Notifier(delivery_log, senders, get_subscription, dead_letter=undeliverable)
 
 
 def _handle_all(
@@ -148,40 +145,28 @@ def notify_once(
     Returns:
         The number of messages handled (0 when the topic is idle).
     """
-    polled = consumer.poll(timeout_ms=1000, max_records=settings.notify_batch_size)
-    records = [r for batch in polled.values() for r in batch]
-    first_offsets: dict[TopicPartition, int] = {tp: b[0].offset for tp, b in polled.items() if b}
-    dead: list[ErrorEnvelope] = []
-    alerts: list[Alert] = []
-    for r in records:
-        source = f"{r.topic}[{r.partition}]@{r.offset}"
-        try:
-            alerts.append(Alert.from_json(r.value))
-        except PoisonMessage as exc:
-            log.error("message %s: %s; sent to %s", source, exc, settings.topic_dlq)
-            key = r.key.decode(errors="replace") if r.key else None
-            dead.append(ErrorEnvelope.wrap(STAGE, exc, source, r.value or b"", key))
+    batch = poll_batch(
+        consumer, settings.notify_batch_size, Alert.from_json, STAGE, settings.topic_dlq
+    )
     try:
-        stats.outcomes.update(_handle_all(notifier, alerts, pool))
-        if dead:
-            _produce(producer, settings.topic_dlq, dead)
-        if records:
-            stats.received += len(records) - len(dead)
-            stats.poison += len(dead)
+        stats.outcomes.update(_handle_all(notifier, batch.items, pool))
+        dead_letter(producer, settings.topic_dlq, batch.dead)
+        if batch.size:
+            stats.received += len(batch.items)
+            stats.poison += len(batch.dead)
             _commit(consumer)
     except TransientError as exc:
-        for tp, offset in first_offsets.items():
-            consumer.seek(tp, offset)
-        _back_off(stats, stop, f"{exc}; will retry the batch of {len(records)}")
-        return len(records)
+        rewind(consumer, batch.first_offsets)
+        _back_off(stats, stop, f"{exc}; will retry the batch of {batch.size}")
+        return batch.size
     try:
         for outcome in notifier.flush_due(datetime.now(UTC)):
             stats.outcomes[outcome.status] += 1
     except TransientError as exc:  # the items stay pending (a claim is released on the way out)
         _back_off(stats, stop, f"{exc}; will retry the due digests")
-        return len(records)
+        return batch.size
     stats.retries = 0
-    return len(records)
+    return batch.size
 
 
 def _back_off(stats: NotifyStats, stop: threading.Event, message: str) -> None:
