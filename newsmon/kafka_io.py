@@ -2,9 +2,10 @@
 reading and dead-lettering every consuming runner shares."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -147,6 +148,25 @@ def poll_batch(
             dead.append(ErrorEnvelope.wrap(stage, exc, source, r.value or b"", key))
     first_offsets = {tp: batch[0].offset for tp, batch in polled.items() if batch}
     return Batch(len(records), items, dead, first_offsets)
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds to wait before the ``retries``-th retry in a row: 2, 4, 8, 16, then 30."""
+    return min(30.0, 2.0 ** min(retries, 5))
+
+
+def retry_batch(
+    consumer: KafkaConsumer,
+    batch: Batch[Any],
+    retries: int,
+    error: Exception,
+    wait: Callable[[float], object] = time.sleep,
+) -> None:
+    """A transient failure: log it, rewind to the batch's first offsets and back off, so the
+    next poll returns the same messages (nothing was committed)."""
+    log.warning("%s; will retry the batch of %d", error, batch.size)
+    rewind(consumer, batch.first_offsets)
+    wait(retry_delay(retries))
 
 
 def dead_letter(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:

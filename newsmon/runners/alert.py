@@ -25,7 +25,7 @@ from newsmon.kafka_io import (
     make_consumer,
     make_producer,
     poll_batch,
-    rewind,
+    retry_batch,
     send_all,
 )
 from newsmon.settings import Settings
@@ -82,9 +82,7 @@ def alert_once(
         alerts = store.record(matches, clock())
     except TransientError as exc:
         stats.retries += 1
-        log.warning("%s; will retry the batch of %d", exc, batch.size)
-        rewind(consumer, batch.first_offsets)
-        time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
+        retry_batch(consumer, batch, stats.retries, exc)
         return batch.size
     stats.retries = 0
     publish(producer, settings.topic_alerts, alerts)

@@ -7,7 +7,6 @@ never a lost or a duplicated document.
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from newsmon.kafka_io import (
     make_consumer,
     make_producer,
     poll_batch,
-    rewind,
+    retry_batch,
 )
 from newsmon.settings import Settings
 from sinks.es_writer import ElasticsearchSink
@@ -63,9 +62,7 @@ def index_once(
         report = sink.write_batch(articles)
     except TransientError as exc:
         stats.retries += 1
-        log.warning("%s; will retry the batch of %d", exc, batch.size)
-        rewind(consumer, batch.first_offsets)
-        time.sleep(min(30.0, 2 ** min(stats.retries, 5)))
+        retry_batch(consumer, batch, stats.retries, exc)
         return batch.size
     stats.retries = 0
     stats.indexed += report.written

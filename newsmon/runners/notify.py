@@ -27,7 +27,8 @@ from newsmon.kafka_io import (
     make_consumer,
     make_producer,
     poll_batch,
-    rewind,
+    retry_batch,
+    retry_delay,
 )
 from newsmon.settings import Settings
 from sinks.notify import (
@@ -156,23 +157,19 @@ def notify_once(
             stats.poison += len(batch.dead)
             _commit(consumer)
     except TransientError as exc:
-        rewind(consumer, batch.first_offsets)
-        _back_off(stats, stop, f"{exc}; will retry the batch of {batch.size}")
+        stats.retries += 1
+        retry_batch(consumer, batch, stats.retries, exc, wait=stop.wait)
         return batch.size
     try:
         for outcome in notifier.flush_due(datetime.now(UTC)):
             stats.outcomes[outcome.status] += 1
     except TransientError as exc:  # the items stay pending (a claim is released on the way out)
-        _back_off(stats, stop, f"{exc}; will retry the due digests")
+        stats.retries += 1
+        log.warning("%s; will retry the due digests", exc)
+        stop.wait(retry_delay(stats.retries))
         return batch.size
     stats.retries = 0
     return batch.size
-
-
-def _back_off(stats: NotifyStats, stop: threading.Event, message: str) -> None:
-    stats.retries += 1
-    log.warning("%s", message)
-    stop.wait(min(30.0, 2 ** min(stats.retries, 5)))
 
 
 def _commit(consumer: KafkaConsumer) -> None:

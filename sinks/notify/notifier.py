@@ -28,7 +28,7 @@ from contract.subscription import channel_key
 from sinks.notify.delivery_log import DeliveryLog, Status
 from sinks.notify.errors import DeliveryFailed, SendFailed
 from sinks.notify.notice import Notice
-from sinks.notify.pending import Claim
+from sinks.notify.pending import Claim, PendingReason
 from sinks.notify.schedule import day_start, in_quiet_hours, next_digest_due, quiet_hours_end
 from sinks.notify.senders import AnyChannel, Senders
 
@@ -141,19 +141,23 @@ class Notifier:
         todo = [(key, c) for key, c in todo if key not in done]
         if not todo:
             return [Outcome("duplicate", sub.id, alert.alert_id, ids)]
-        if sub.mode == "digest" and sub.digest is not None:
-            due = next_digest_due(sub.digest, now)
-            if sub.quiet_hours is not None and in_quiet_hours(sub.quiet_hours, due):
-                due = quiet_hours_end(sub.quiet_hours, due)
+
+        def hold(reason: PendingReason, due: datetime) -> None:
             self.log.add_pending(
                 sub.id,
                 alert.alert_id,
                 body,
                 version=alert.version,
-                reason="digest",
+                reason=reason,
                 due_at=due,
                 at=now,
             )
+
+        if sub.mode == "digest" and sub.digest is not None:
+            due = next_digest_due(sub.digest, now)
+            if sub.quiet_hours is not None and in_quiet_hours(sub.quiet_hours, due):
+                due = quiet_hours_end(sub.quiet_hours, due)
+            hold("digest", due)
             return [Outcome("pending", sub.id, alert.alert_id, ids)]
         if self._over_cap(sub, now) and not any(d.status == "sent" for d in done.values()):
             log.info("subscription %r: daily cap reached, alert %s capped", sub.id, alert.alert_id)
@@ -161,16 +165,7 @@ class Notifier:
                 self._record(alert, key, sub.id, "capped")
             return [Outcome("capped", sub.id, alert.alert_id, ids, key) for key, _ in todo]
         if sub.quiet_hours is not None and in_quiet_hours(sub.quiet_hours, now):
-            due = quiet_hours_end(sub.quiet_hours, now)
-            self.log.add_pending(
-                sub.id,
-                alert.alert_id,
-                body,
-                version=alert.version,
-                reason="quiet",
-                due_at=due,
-                at=now,
-            )
+            hold("quiet", quiet_hours_end(sub.quiet_hours, now))
             return [Outcome("held", sub.id, alert.alert_id, ids)]
         notice = Notice.single(sub, alert)
         return [self._push(notice, alert, key, channel) for key, channel in todo]
