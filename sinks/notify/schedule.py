@@ -37,11 +37,16 @@ def next_digest_due(digest: Digest, after: datetime) -> datetime:
         while candidate <= after:
             candidate += timedelta(hours=1)
         return candidate
-    day = local.date()
-    candidate = local_instant(day, at, tz)
+    return next_local_instant(at, tz, after)
+
+
+def next_local_instant(wall: time, tz: ZoneInfo, after: datetime) -> datetime:
+    """The first instant strictly after ``after`` when the clock in ``tz`` reads ``wall``."""
+    day = after.astimezone(tz).date()
+    candidate = local_instant(day, wall, tz)
     while candidate <= after:
         day += timedelta(days=1)
-        candidate = local_instant(day, at, tz)
+        candidate = local_instant(day, wall, tz)
     return candidate
 
 
@@ -59,15 +64,7 @@ def in_quiet_hours(quiet: QuietHours, at: datetime) -> bool:
 
 def quiet_hours_end(quiet: QuietHours, at: datetime) -> datetime:
     """The first end of quiet hours strictly after ``at`` (when held alerts go out)."""
-    tz = ZoneInfo(quiet.tz)
-    at = _aware(at).astimezone(UTC)
-    end = parse_hhmm(quiet.end)
-    day = at.astimezone(tz).date()
-    candidate = local_instant(day, end, tz)
-    while candidate <= at:
-        day += timedelta(days=1)
-        candidate = local_instant(day, end, tz)
-    return candidate
+    return next_local_instant(parse_hhmm(quiet.end), ZoneInfo(quiet.tz), _aware(at))
 
 
 def day_start(tz: str, at: datetime) -> datetime:
