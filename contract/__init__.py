@@ -24,7 +24,9 @@ from contract.errors import (
 from contract.ids import article_id, canonical_url
 from contract.subscription import (
     QUERY_FIELDS,
+    AnyChannel,
     Channel,
+    ConsoleChannel,
     Digest,
     EmailChannel,
     KafkaChannel,
@@ -41,10 +43,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "Alert",
     "AlertArticle",
+    "AnyChannel",
     "Article",
     "Channel",
     "ClauseMatch",
     "ConfigError",
+    "ConsoleChannel",
     "Digest",
     "EmailChannel",
     "Entity",

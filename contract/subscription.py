@@ -116,14 +116,19 @@ class KafkaChannel(BaseModel):
     topic: str = Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")
 
 
-Channel = Annotated[
-    WebhookChannel | EmailChannel | SlackChannel | KafkaChannel, Field(discriminator="type")
-]
+class ConsoleChannel(BaseModel):
+    """Print the alert on the terminal running ``newsmon run`` or ``newsmon notify``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["console"] = "console"
 
 
-def channel_key(
-    index: int, channel: WebhookChannel | EmailChannel | SlackChannel | KafkaChannel
-) -> str:
+AnyChannel = WebhookChannel | EmailChannel | SlackChannel | KafkaChannel | ConsoleChannel
+Channel = Annotated[AnyChannel, Field(discriminator="type")]
+
+
+def channel_key(index: int, channel: AnyChannel) -> str:
     """A stable name for a subscription's channel in delivery logs: ``"0:webhook"``."""
     return f"{index}:{channel.type}"
 

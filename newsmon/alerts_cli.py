@@ -47,21 +47,14 @@ def alert(
     One alert per subscription and story: later copies of a story update it. Spike
     subscriptions are checked every NEWSMON_SPIKE_INTERVAL seconds.
     """
-    from newsmon.es_clients import alert_store, make_es, subscription_store
+    from newsmon.backends import ClusterBackends
     from newsmon.runners.alert import run_alerter
-    from sinks.spikes import SpikeWatcher
 
     settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "alert.log")
     stop = _stop_on_signals()
     try:
-        watcher = SpikeWatcher(
-            subscription_store(settings),
-            alert_store(settings),
-            make_es(settings),
-            settings.index_alias,
-        )
-        stats = run_alerter(settings, stop, spikes=watcher, until_idle=until_idle)
+        stats = run_alerter(settings, stop, ClusterBackends(settings), until_idle=until_idle)
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -82,15 +75,18 @@ def notify(
     A delivery log (NEWSMON_DATA_DIR/notify.sqlite3) makes sure a restart or a redelivered
     alert is never sent twice.
     """
-    from newsmon.es_clients import subscription_store
+    from newsmon.backends import ClusterBackends
     from newsmon.runners.notify import run_notifier
 
     settings = load_settings()
     setup_logging(settings.log_level, settings.log_dir / "notify.log")
     stop = _stop_on_signals()
-    store = subscription_store(settings)
+    backends = ClusterBackends(settings)
+    store = backends.subscriptions()
     try:
-        stats = run_notifier(settings, stop, cached_subscriptions(store.get), until_idle=until_idle)
+        stats = run_notifier(
+            settings, stop, backends, cached_subscriptions(store.get), until_idle=until_idle
+        )
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc

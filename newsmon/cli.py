@@ -13,9 +13,12 @@ from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
+from newsmon.backends import ClusterBackends
 from newsmon.console import err, load_settings, out
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
+from newsmon.run_cli import run
+from newsmon.search_cli import search, stats
 from newsmon.subscriptions_cli import subscriptions_app
 
 app = typer.Typer(
@@ -77,7 +80,9 @@ def poll(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            return await poll_feeds(settings, feeds, once, on_batch, stop)
+            return await poll_feeds(
+                settings, ClusterBackends(settings), feeds, once, on_batch, stop
+            )
 
         try:
             summary = asyncio.run(main())
@@ -124,7 +129,7 @@ def index(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        stats = run_indexer(settings, stop, until_idle=until_idle)
+        stats = run_indexer(settings, stop, ClusterBackends(settings), until_idle=until_idle)
     except NewsmonError as exc:
         raise _fail(exc) from exc
     err.print(f"indexed {stats.indexed}, rejected {stats.rejected}, undecodable {stats.poison}")
@@ -208,3 +213,6 @@ app.add_typer(subscriptions_app, name="subscriptions")
 app.command()(alert)
 app.command()(notify)
 app.command()(api)
+app.command()(run)
+app.command()(search)
+app.command()(stats)

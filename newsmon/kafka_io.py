@@ -1,22 +1,18 @@
-"""kafka-python clients configured the way newsmon needs them, topic creation, and the batch
-reading and dead-lettering every consuming runner shares."""
+"""Kafka as newsmon's transport: kafka-python clients configured the way newsmon needs them,
+topic creation, and adapters to :mod:`newsmon.transport`'s consumer and producer."""
 
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
-from contract import ErrorEnvelope, PoisonMessage, TransientError
+from contract import TransientError
 from newsmon.settings import Settings
+from newsmon.transport import Record
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 def make_producer(bootstrap: str, linger_ms: int = 20) -> KafkaProducer:
@@ -100,78 +96,97 @@ def ensure_topics(settings: Settings) -> None:
 
 
 def send_all(
-    producer: KafkaProducer, topic: str, messages: list[tuple[bytes | None, bytes]]
+    producer: KafkaProducer, topic: str, messages: Sequence[tuple[bytes | None, bytes]]
 ) -> None:
-    """Produce ``(key, value)`` messages and wait until the broker acknowledged every one."""
-    futures = [producer.send(topic, key=key, value=value) for key, value in messages]
-    producer.flush()
-    for future in futures:
-        future.get(timeout=30)
+    """Produce ``(key, value)`` messages and wait until the broker acknowledged every one.
+
+    Raises:
+        TransientError: a message was not acknowledged.
+    """
+    try:
+        futures = [producer.send(topic, key=key, value=value) for key, value in messages]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+    except KafkaError as exc:
+        raise TransientError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
 
 
-def rewind(consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
-    """Seek each partition back to the first offset of a batch that must be retried."""
-    for tp, offset in first_offsets.items():
-        consumer.seek(tp, offset)
+class KafkaTopicConsumer:
+    """A :class:`newsmon.transport.Consumer` over kafka-python (commits are the caller's)."""
 
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self.consumer = consumer
 
-@dataclass
-class Batch(Generic[T]):
-    """One poll: the decoded messages, envelopes for the undecodable ones, where to rewind to."""
+    def poll(self, max_records: int, timeout: float) -> list[Record]:
+        """Up to ``max_records`` records, waiting up to ``timeout`` seconds."""
+        polled = self.consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        return [
+            Record(r.topic, r.partition, r.offset, r.key, r.value)
+            for batch in polled.values()
+            for r in batch
+        ]
 
-    size: int
-    items: list[T]
-    dead: list[ErrorEnvelope]
-    first_offsets: dict[TopicPartition, int]
-
-
-def poll_batch(
-    consumer: KafkaConsumer,
-    max_records: int,
-    parse: Callable[[bytes], T],
-    stage: str,
-    dlq_topic: str,
-) -> Batch[T]:
-    """Poll up to ``max_records`` and decode them; a PoisonMessage becomes a dead-letter
-    envelope naming the message (topic, partition, offset) and the field at fault."""
-    polled = consumer.poll(timeout_ms=1000, max_records=max_records)
-    records = [r for batch in polled.values() for r in batch]
-    items: list[T] = []
-    dead: list[ErrorEnvelope] = []
-    for r in records:
-        source = f"{r.topic}[{r.partition}]@{r.offset}"
+    def commit(self) -> None:
+        """Commit what was polled; a refused commit (rebalance) means redelivery, not loss."""
         try:
-            items.append(parse(r.value))
-        except PoisonMessage as exc:
-            log.error("message %s: %s; sent to %s", source, exc, dlq_topic)
-            key = r.key.decode(errors="replace") if r.key else None
-            dead.append(ErrorEnvelope.wrap(stage, exc, source, r.value or b"", key))
-    first_offsets = {tp: batch[0].offset for tp, batch in polled.items() if batch}
-    return Batch(len(records), items, dead, first_offsets)
+            self.consumer.commit()
+        except CommitFailedError as exc:
+            # The group rebalanced mid-batch: the new owner redelivers, every stage is idempotent.
+            log.warning("offset commit refused (%s); the batch will be redelivered", exc)
+
+    def rewind(self, records: Sequence[Record]) -> None:
+        """Seek each partition back to the first offset of ``records``."""
+        first: dict[TopicPartition, int] = {}
+        for r in records:
+            first.setdefault(TopicPartition(r.topic, r.partition), r.offset)
+        for tp, offset in first.items():
+            self.consumer.seek(tp, offset)
+
+    def close(self) -> None:
+        """Leave the group without committing."""
+        self.consumer.close(autocommit=False)
 
 
-def retry_delay(retries: int) -> float:
-    """Seconds to wait before the ``retries``-th retry in a row: 2, 4, 8, 16, then 30."""
-    return min(30.0, 2.0 ** min(retries, 5))
+class KafkaTopicProducer:
+    """A :class:`newsmon.transport.Producer` over kafka-python."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+
+    def send_all(self, topic: str, messages: Sequence[tuple[bytes | None, bytes]]) -> None:
+        """Produce and wait for every acknowledgement (see :func:`send_all`)."""
+        send_all(self.producer, topic, messages)
+
+    def close(self) -> None:
+        """Flush and close."""
+        self.producer.close(timeout=10)
 
 
-def retry_batch(
-    consumer: KafkaConsumer,
-    batch: Batch[Any],
-    retries: int,
-    error: Exception,
-    wait: Callable[[float], object] = time.sleep,
-) -> None:
-    """A transient failure: log it, rewind to the batch's first offsets and back off, so the
-    next poll returns the same messages (nothing was committed)."""
-    log.warning("%s; will retry the batch of %d", error, batch.size)
-    rewind(consumer, batch.first_offsets)
-    wait(retry_delay(retries))
+class KafkaTransport:
+    """Kafka as newsmon's transport: topics created on first use, clients per stage."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
-def dead_letter(producer: KafkaProducer, topic: str, envelopes: list[ErrorEnvelope]) -> None:
-    """Publish error envelopes (keyed by their message's key) and wait for the acks."""
-    if envelopes:
-        send_all(
-            producer, topic, [((e.key or "").encode() or None, e.to_json()) for e in envelopes]
+    def setup(self) -> None:
+        """Create the topics (and fail clearly when no broker answers)."""
+        ensure_topics(self.settings)
+
+    def producer(self, linger_ms: int = 20) -> KafkaTopicProducer:
+        """A producer (``linger_ms=0`` where each send is awaited on its own)."""
+        return KafkaTopicProducer(make_producer(self.settings.kafka_bootstrap, linger_ms))
+
+    def consumer(
+        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+    ) -> KafkaTopicConsumer:
+        """A consumer of ``topic`` in group ``<group_prefix>-<group>``."""
+        return KafkaTopicConsumer(
+            make_consumer(
+                self.settings.kafka_bootstrap,
+                topic,
+                f"{self.settings.group_prefix}-{group}",
+                max_records,
+                max_poll_interval,
+            )
         )

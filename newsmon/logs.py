@@ -4,9 +4,10 @@ import logging
 from pathlib import Path
 
 
-def setup_logging(level: str, log_file: Path | None = None) -> None:
-    """Configure the root logger once."""
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+def setup_logging(level: str, log_file: Path | None = None, stderr: bool = True) -> None:
+    """Configure the root logger once (``stderr=False``: to the file only, for commands whose
+    terminal shows a live status instead)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()] if stderr else []
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))

@@ -6,6 +6,7 @@ environment.
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
+    mode: Literal["auto", "embedded", "cluster"] = Field(
+        "auto",
+        description="embedded: SQLite files in data_dir, no servers; cluster: Kafka + "
+        "Elasticsearch; auto: cluster when NEWSMON_KAFKA_BOOTSTRAP or NEWSMON_ES_URL is set",
+    )
     kafka_bootstrap: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]"
     )
@@ -92,6 +98,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP user")
     smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged)")
     smtp_starttls: bool = Field(False, description="upgrade SMTP connections with STARTTLS")
+    feeds: Path | None = Field(None, description="feeds file `newsmon run` polls (YAML or OPML)")
     api_host: str = Field("127.0.0.1", description="address `newsmon api` listens on")
     api_port: int = Field(8700, ge=1, le=65535, description="port `newsmon api` listens on")
 
@@ -109,6 +116,21 @@ class Settings(BaseSettings):
     def notify_db(self) -> Path:
         """SQLite delivery log of the notifier: what was sent where, and pending digests."""
         return self.data_dir / "notify.sqlite3"
+
+    @property
+    def log_db(self) -> Path:
+        """Embedded mode: the local log holding the topics (SQLite, WAL)."""
+        return self.data_dir / "log.sqlite3"
+
+    @property
+    def articles_db(self) -> Path:
+        """Embedded mode: the article store (SQLite with FTS5)."""
+        return self.data_dir / "articles.sqlite3"
+
+    @property
+    def alerts_db(self) -> Path:
+        """Embedded mode: subscriptions and alerts (SQLite)."""
+        return self.data_dir / "alerts.sqlite3"
 
     @property
     def subscriptions_url(self) -> str:

@@ -1,8 +1,9 @@
 """``newsmon subscriptions ...``: add, list, show, remove and backtest alert subscriptions.
 
-``newsmon.cli`` registers :data:`subscriptions_app`. Subscriptions live in the percolator
-cluster (``NEWSMON_PERCOLATOR_URL``); backtests run on the article cluster (``NEWSMON_ES_URL``).
-Every query is checked by Elasticsearch before it is stored or backtested.
+``newsmon.cli`` registers :data:`subscriptions_app`. On a cluster, subscriptions live in the
+percolator cluster (``NEWSMON_PERCOLATOR_URL``), backtests run on the article cluster
+(``NEWSMON_ES_URL``) and every query is checked by Elasticsearch before it is stored; in the
+embedded mode both are SQLite files in the data dir and the embedded matcher checks queries.
 """
 
 import sys
@@ -20,12 +21,11 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from contract import NewsmonError, Subscription
+from newsmon.backends import Subscriptions, backends_for
 from newsmon.console import err, load_settings, out
-from newsmon.es_clients import make_es, subscription_store
 from newsmon.settings import Settings
-from sinks.backtest import MAX_DAYS, Backtest, backtest
+from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient
-from sinks.subscriptions import SubscriptionStore
 
 subscriptions_app = typer.Typer(
     help="Alert subscriptions: add, list, show, remove, and backtest them on past articles.",
@@ -104,15 +104,45 @@ def validation_message(exc: ValidationError) -> str:
     )
 
 
-def load_file(path: Path) -> dict[str, Any]:
-    """The subscription fields from a YAML or JSON file (JSON is YAML)."""
+def load_file(path: Path) -> list[dict[str, Any]]:
+    """Subscriptions from a YAML or JSON file (JSON is YAML): one mapping of subscription
+    fields, a list of them, or ``{subscriptions: [...]}``."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CliError(f"{path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CliError(f"{path}: expected a mapping of subscription fields")
-    return data
+    if isinstance(data, dict) and isinstance(data.get("subscriptions"), list):
+        data = data["subscriptions"]
+    items = data if isinstance(data, list) else [data]
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise CliError(f"{path}: item {n}: expected a mapping of subscription fields")
+    return items
+
+
+def store_subscription(
+    store: Subscriptions, data: dict[str, Any], replace: bool, where: str = ""
+) -> tuple[Subscription, bool]:
+    """Validate and store one subscription. Returns it, and whether it replaced one.
+
+    Raises:
+        CliError: invalid fields, or the id exists and ``replace`` is False.
+        InvalidQuery: the store refused the query.
+    """
+    try:
+        subscription = build_subscription(data)
+    except CliError as exc:
+        raise CliError(f"{where}{exc}") from exc
+    existing = store.get(subscription.id)
+    if existing is not None and not replace:
+        raise CliError(
+            f"{where}subscription {subscription.id!r} exists (owner {existing.owner}); "
+            "use --replace to overwrite it"
+        )
+    if existing is not None and "created_at" not in data:
+        subscription = subscription.model_copy(update={"created_at": existing.created_at})
+    store.put(subscription)
+    return subscription, existing is not None
 
 
 def build_subscription(data: dict[str, Any]) -> Subscription:
@@ -143,8 +173,8 @@ def _reported(settings: Settings) -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
-def _store(settings: Settings) -> SubscriptionStore:
-    store = subscription_store(settings)
+def _store(settings: Settings) -> Subscriptions:
+    store = backends_for(settings).subscriptions()
     store.setup()
     return store
 
@@ -215,9 +245,9 @@ def add(
             )
             if any(o is not None for o in options) or spike_fields or quiet or cap:
                 raise CliError("give either --file or the subscription options, not both")
-            data = load_file(file)
+            items = load_file(file)
         else:
-            data = {
+            data: dict[str, Any] = {
                 "id": sub_id,
                 "name": name or sub_id,
                 "owner": owner,
@@ -234,23 +264,17 @@ def add(
                 data["quiet_hours"] = parse_quiet(quiet, tz)
             if spike or spike_fields:
                 data |= {"kind": "spike", "spike": spike_fields}
-        subscription = build_subscription(data)
+            items = [data]
         store = _store(settings)
-        existing = store.get(subscription.id)
-        if existing is not None and not replace:
-            raise CliError(
-                f"subscription {subscription.id!r} exists (owner {existing.owner}); "
-                "use --replace to overwrite it"
+        for n, item in enumerate(items, start=1):
+            where = f"{file} item {n}: " if file is not None and len(items) > 1 else ""
+            subscription, replaced = store_subscription(store, item, replace, where)
+            out.print(
+                f"{'replaced' if replaced else 'added'} subscription {subscription.id} "
+                f"({subscription.kind}, {subscription.mode}, "
+                f"channels: {_channels(subscription)})",
+                highlight=False,
             )
-        if existing is not None and "created_at" not in data:
-            subscription = subscription.model_copy(update={"created_at": existing.created_at})
-        store.put(subscription)
-    verb = "replaced" if existing is not None else "added"
-    out.print(
-        f"{verb} subscription {subscription.id} ({subscription.kind}, {subscription.mode}, "
-        f"channels: {_channels(subscription)})",
-        highlight=False,
-    )
 
 
 @subscriptions_app.command("list")
@@ -363,9 +387,8 @@ def backtest_command(
         else:
             raise CliError("give a subscription ID or --query")
         try:
-            result = backtest(
-                make_es(settings), settings.index_alias, query, days, datetime.now(UTC), zone
-            )
+            articles = backends_for(settings).articles()
+            result = articles.backtest(query, days, datetime.now(UTC), zone)
         except ValueError as exc:  # an unknown time zone
             raise CliError(str(exc)) from exc
     if as_json:

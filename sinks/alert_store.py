@@ -178,17 +178,9 @@ class AlertStore:
         for _ in range(10):
             hit = self.es.get(index=self.index, id=aid)
             stored = Alert.model_validate(hit["_source"]["alert"])
-            if article.id in stored.article_ids:
+            updated = with_copy(stored, article, now)
+            if updated is None:
                 return stored  # redelivery: publish the same version again
-            updated = stored.model_copy(
-                update={
-                    "version": stored.version + 1,
-                    "latest": alert_article(article),
-                    "article_ids": [*stored.article_ids, article.id][-MAX_COPIES:],
-                    "sources": sorted({*stored.sources, article.source}),
-                    "updated_at": now,
-                }
-            )
             try:
                 self.es.index(
                     index=self.index,
@@ -253,6 +245,22 @@ class AlertStore:
             ignore_unavailable=True,
         )
         return [Alert.model_validate(h["_source"]["alert"]) for h in page["hits"]["hits"]]
+
+
+def with_copy(stored: Alert, article: Article, now: datetime) -> Alert | None:
+    """``stored`` with one more copy of its story (next version), or None when ``article`` is
+    already in it (a redelivery: the stored version is published again)."""
+    if article.id in stored.article_ids:
+        return None
+    return stored.model_copy(
+        update={
+            "version": stored.version + 1,
+            "latest": alert_article(article),
+            "article_ids": [*stored.article_ids, article.id][-MAX_COPIES:],
+            "sources": sorted({*stored.sources, article.source}),
+            "updated_at": now,
+        }
+    )
 
 
 def build_key(match: Match) -> str:

@@ -9,21 +9,22 @@ a spike is checked it alerts once per window; the alert index's create-if-absent
 check was first.
 """
 
+import functools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportError
 
 from contract import Alert, Article, InvalidQuery, Spike, SpikeNumbers, Subscription, TransientError
 from contract import alert_id as make_alert_id
-from sinks.alert_store import AlertStore, alert_article
+from sinks.alert_store import alert_article
 from sinks.es_errors import is_transient, transient_errors
 from sinks.es_mapping import from_document
-from sinks.subscriptions import SubscriptionStore, es_query
+from sinks.subscriptions import es_query
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +254,26 @@ def check_spike(
     if not fires(numbers):
         return None
     current = aggs["current"]
-    article = _newest(current)
     sampled = [a for b in current["top_stories"]["buckets"] if (a := _newest(b)) is not None]
-    key = f"spike:{floor_window(now, spike.window_minutes).isoformat()}"
+    return spike_alert(subscription, now, numbers, _newest(current), sampled)
+
+
+def spike_alert(
+    subscription: Subscription,
+    now: datetime,
+    numbers: SpikeNumbers,
+    newest: Article | None,
+    sampled: Sequence[Article],
+) -> Alert:
+    """The alert of a spike that fired: once per window (its id is keyed by the window slot).
+
+    Args:
+        newest: the window's newest article.
+        sampled: the newest article of each of the window's biggest stories.
+    """
+    spike = subscription.spike
+    assert spike is not None
+    key = f"spike:{floor_window(now.astimezone(UTC), spike.window_minutes).isoformat()}"
     return Alert(
         alert_id=make_alert_id(subscription.id, key),
         kind="spike",
@@ -264,8 +282,8 @@ def check_spike(
         owner=subscription.owner,
         query=subscription.query,
         story_id=None,
-        article=alert_article(article) if article else None,
-        latest=alert_article(article) if article else None,
+        article=alert_article(newest) if newest else None,
+        latest=alert_article(newest) if newest else None,
         article_ids=[a.id for a in sampled],
         sources=sorted({a.source for a in sampled}),
         spike=numbers,
@@ -284,27 +302,48 @@ def _newest(bucket: dict[str, Any]) -> Article | None:
     return max(found, key=lambda a: a.published or a.fetched_at, default=None)
 
 
+SpikeCheck = Callable[[Subscription, datetime], Alert | None]
+"""Checks one spike subscription at a time (:func:`check_spike` on a cluster)."""
+
+
+def es_spike_check(es: Elasticsearch, alias: str) -> SpikeCheck:
+    """:func:`check_spike` on the article alias of ``es``."""
+    return functools.partial(check_spike, es, alias)
+
+
+class SubscriptionList(Protocol):
+    """The part of a subscription store the watcher reads."""
+
+    def list(self, owner: str | None = None, kind: str | None = None) -> list[Subscription]:
+        """Subscriptions of ``kind``."""
+
+
+class AlertLookup(Protocol):
+    """The part of an alert store the watcher uses."""
+
+    def get(self, aid: str) -> Alert | None:
+        """One alert by id."""
+
+    def create(self, alert: Alert) -> bool:
+        """Store an alert unless its id exists."""
+
+
 class SpikeWatcher:
     """Checks every enabled spike subscription and keeps the alerts that are new.
 
     Args:
         subscriptions: where the subscriptions are stored.
-        alerts: the alert index; a spike alert is created there once (create-if-absent).
-        es: client of the article cluster.
-        alias: the article index alias.
+        alerts: the alert store; a spike alert is created there once (create-if-absent).
+        check_one: counts one subscription's window and baseline (:func:`es_spike_check`, or
+            the embedded store's).
     """
 
     def __init__(
-        self,
-        subscriptions: SubscriptionStore,
-        alerts: AlertStore,
-        es: Elasticsearch,
-        alias: str,
+        self, subscriptions: SubscriptionList, alerts: AlertLookup, check_one: SpikeCheck
     ) -> None:
         self.subscriptions = subscriptions
         self.alerts = alerts
-        self.es = es
-        self.alias = alias
+        self.check_one = check_one
 
     def check(self, now: datetime) -> list[Alert]:
         """The spike alerts that fired at ``now`` and were not alerted in this window before.
@@ -329,7 +368,7 @@ class SpikeWatcher:
             if not subscription.enabled:
                 continue
             try:
-                alert = check_spike(self.es, self.alias, subscription, now)
+                alert = self.check_one(subscription, now)
                 if alert is not None and self.alerts.get(alert.alert_id) is None:
                     fresh.append(alert)
             except InvalidQuery as exc:

@@ -1,10 +1,11 @@
 """``newsmon alert``: enriched articles -> percolator -> per-story alerts -> ``news.alerts``.
 
-Each poll is one batch and one percolate request. Matches become alerts in the alert index
-(created for a story's first copy, updated for later ones) and are then produced to
-``news.alerts``; offsets are committed only after the broker acknowledged them, so a crash means
-redelivery, and a redelivered article yields the same alert id and version again (the notifier's
-delivery log drops it). Replayed articles (lane ``replay``) never alert.
+Each poll is one batch and one percolate request (or one pass of the embedded matcher).
+Matches become alerts in the alert store (created for a story's first copy, updated for later
+ones) and are then produced to ``news.alerts``; offsets are committed only after they are
+durable there, so a crash means redelivery, and a redelivered article yields the same alert id
+and version again (the notifier's delivery log drops it). Replayed articles (lane ``replay``)
+never alert.
 """
 
 import logging
@@ -15,22 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from kafka import KafkaConsumer, KafkaProducer
-
 from contract import Alert, Article, TransientError
-from newsmon.es_clients import alert_store, subscription_store
-from newsmon.kafka_io import (
-    dead_letter,
-    ensure_topics,
-    make_consumer,
-    make_producer,
-    poll_batch,
-    retry_batch,
-    send_all,
-)
+from newsmon.backends import AlertRecorder, Backends, Matcher
+from newsmon.batches import dead_letter, poll_batch, retry_batch
 from newsmon.settings import Settings
-from sinks.alert_store import AlertStore
-from sinks.percolate import Percolator
+from newsmon.transport import Consumer, Producer
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +40,17 @@ class AlertStats:
     retries: int = 0
 
 
-def publish(producer: KafkaProducer, topic: str, alerts: list[Alert]) -> None:
-    """Produce alerts keyed by alert id and wait for every acknowledgement."""
-    send_all(producer, topic, [(a.alert_id.encode(), a.to_json()) for a in alerts])
+def publish(producer: Producer, topic: str, alerts: list[Alert]) -> None:
+    """Produce alerts keyed by alert id and wait until they are durable."""
+    if alerts:
+        producer.send_all(topic, [(a.alert_id.encode(), a.to_json()) for a in alerts])
 
 
 def alert_once(
-    consumer: KafkaConsumer,
-    percolator: Percolator,
-    store: AlertStore,
-    producer: KafkaProducer,
+    consumer: Consumer,
+    percolator: Matcher,
+    store: AlertRecorder,
+    producer: Producer,
     settings: Settings,
     stats: AlertStats,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -116,46 +107,53 @@ class SpikeChecks(Protocol):
 def run_alerter(
     settings: Settings,
     stop: threading.Event,
-    spikes: SpikeChecks | None = None,
+    backends: Backends,
+    with_spikes: bool = True,
     until_idle: bool = False,
+    on_progress: Callable[[AlertStats], None] | None = None,
 ) -> AlertStats:
     """Consume and alert until ``stop`` is set (or the topic is idle, with ``until_idle``).
 
     Args:
-        spikes: checked every ``settings.spike_interval`` seconds; what fired is published
-            like the other alerts, then confirmed.
+        with_spikes: check spike subscriptions every ``settings.spike_interval`` seconds; what
+            fires is published like the other alerts, then confirmed.
     """
-    ensure_topics(settings)
-    subscriptions = subscription_store(settings)
+    transport = backends.transport()
+    transport.setup()
+    subscriptions = backends.subscriptions()
     subscriptions.setup()
-    store = alert_store(settings)
+    store = backends.alerts()
     store.setup()
-    percolator = Percolator(subscriptions.es, settings.subscriptions_index)
-    consumer = make_consumer(
-        settings.kafka_bootstrap,
-        settings.topic_enriched,
-        f"{settings.group_prefix}-alerter",
-        settings.alert_batch_size,
-    )
-    producer = make_producer(settings.kafka_bootstrap)
+    percolator = backends.matcher()
+    spikes = backends.spikes() if with_spikes else None
+    consumer = transport.consumer(settings.topic_enriched, "alerter", settings.alert_batch_size)
+    producer = transport.producer()
     stats = AlertStats()
     next_spike_check = 0.0
     try:
         while not stop.is_set():
             if spikes is not None and time.monotonic() >= next_spike_check:
                 next_spike_check = time.monotonic() + settings.spike_interval
-                try:
-                    fired = spikes.check(datetime.now(UTC))
-                    publish(producer, settings.topic_alerts, fired)
-                    spikes.confirm(fired)
-                except TransientError as exc:
-                    log.warning("spike check skipped: %s", exc)
-                else:
-                    stats.alerts += len(fired)
+                check_spikes(spikes, producer, settings.topic_alerts, stats)
             handled = alert_once(consumer, percolator, store, producer, settings, stats)
+            if on_progress is not None:
+                on_progress(stats)
             if handled == 0 and until_idle:
                 break
     finally:
-        consumer.close(autocommit=False)
-        producer.close(timeout=10)
+        consumer.close()
+        producer.close()
     return stats
+
+
+def check_spikes(spikes: SpikeChecks, producer: Producer, topic: str, stats: AlertStats) -> None:
+    """One spike check: publish what fired, then confirm it (a crash between means a repeat
+    under the same alert id, never a loss)."""
+    try:
+        fired = spikes.check(datetime.now(UTC))
+        publish(producer, topic, fired)
+        spikes.confirm(fired)
+    except TransientError as exc:
+        log.warning("spike check skipped: %s", exc)
+    else:
+        stats.alerts += len(fired)

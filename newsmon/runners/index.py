@@ -10,20 +10,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, KafkaProducer
-
 from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
+from newsmon.backends import Backends
+from newsmon.batches import dead_letter, poll_batch, retry_batch
 from newsmon.es_clients import make_es as make_es  # re-exported: newsmon.cli imports it here
-from newsmon.kafka_io import (
-    dead_letter,
-    ensure_topics,
-    make_consumer,
-    make_producer,
-    poll_batch,
-    retry_batch,
-)
 from newsmon.settings import Settings
-from sinks.es_writer import ElasticsearchSink
+from newsmon.transport import Consumer, Producer
+from sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +34,14 @@ class IndexStats:
 
 
 def index_once(
-    consumer: KafkaConsumer,
-    sink: ElasticsearchSink,
-    producer: KafkaProducer,
+    consumer: Consumer,
+    sink: Sink[Article],
+    producer: Producer,
     stats: IndexStats,
     batch_size: int,
     dlq_topic: str = Topics.DLQ,
 ) -> int:
-    """Poll one batch, index it, dead-letter what is refused for good, then commit.
+    """Poll one batch, store it, dead-letter what is refused for good, then commit.
 
     Returns:
         The number of messages handled (0 when the topic is idle).
@@ -69,8 +62,8 @@ def index_once(
     stats.rejected += len(report.rejected)
     for rejected in report.rejected:
         payload = rejected.item.to_json()
-        error = PoisonMessage(f"elasticsearch refused the document: {rejected.reason}", payload)
-        dead.append(ErrorEnvelope.wrap(STAGE, error, "elasticsearch", payload, rejected.item.id))
+        error = PoisonMessage(f"the store refused the document: {rejected.reason}", payload)
+        dead.append(ErrorEnvelope.wrap(STAGE, error, "article store", payload, rejected.item.id))
     dead_letter(producer, dlq_topic, dead)
     consumer.commit()
     log.info(
@@ -88,20 +81,17 @@ def index_once(
 def run_indexer(
     settings: Settings,
     stop: threading.Event,
+    backends: Backends,
     on_progress: Callable[[IndexStats], None] | None = None,
     until_idle: bool = False,
 ) -> IndexStats:
     """Consume and index until ``stop`` is set (or the topic is idle, with ``until_idle``)."""
-    ensure_topics(settings)
-    sink = ElasticsearchSink(make_es(settings), settings.index_alias)
+    transport = backends.transport()
+    transport.setup()
+    sink = backends.article_sink()
     sink.setup()
-    consumer = make_consumer(
-        settings.kafka_bootstrap,
-        settings.topic_enriched,
-        f"{settings.group_prefix}-indexer",
-        settings.index_batch_size,
-    )
-    producer = make_producer(settings.kafka_bootstrap)
+    consumer = transport.consumer(settings.topic_enriched, "indexer", settings.index_batch_size)
+    producer = transport.producer()
     stats = IndexStats()
     try:
         while not stop.is_set():
@@ -113,7 +103,7 @@ def run_indexer(
             if handled == 0 and until_idle:
                 break
     finally:
-        consumer.close(autocommit=False)
-        producer.close(timeout=10)
+        consumer.close()
+        producer.close()
         sink.close()
     return stats

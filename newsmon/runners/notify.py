@@ -17,21 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError
 
 from contract import Alert, ErrorEnvelope, Subscription, TransientError
-from newsmon.kafka_io import (
-    dead_letter,
-    ensure_topics,
-    make_consumer,
-    make_producer,
-    poll_batch,
-    retry_batch,
-    retry_delay,
-)
+from newsmon.backends import Backends
+from newsmon.batches import dead_letter, poll_batch, retry_batch, retry_delay
 from newsmon.settings import Settings
+from newsmon.transport import Consumer, Producer
 from sinks.notify import (
+    ConsoleSender,
     DeliveryFailed,
     DeliveryInterrupted,
     DeliveryLog,
@@ -80,11 +73,16 @@ def build_notifier(
     settings: Settings,
     get_subscription: Callable[[str], Subscription | None],
     delivery_log: DeliveryLog,
-    producer: KafkaProducer,
+    producer: Producer,
     client: httpx.Client,
     stop: threading.Event,
+    console: Callable[[str], None] = print,
 ) -> Notifier:
-    """The notifier with every sender configured from ``settings``."""
+    """The notifier with every sender configured from ``settings``.
+
+    Args:
+        console: where console channels write (``newsmon run`` prints above its status line).
+    """
     sleep = _interruptible_sleep(stop)
     smtp = SmtpConfig(
         host=settings.smtp_host,
@@ -102,6 +100,7 @@ def build_notifier(
         slack=SlackSender(client, settings.user_agent, policy=policy, sleep=sleep),
         email=EmailSender(smtp, policy=policy, sleep=sleep),
         kafka=KafkaSender(producer),
+        console=ConsoleSender(console),
     )
 
     def undeliverable(alert: Alert, error: DeliveryFailed) -> None:
@@ -133,9 +132,9 @@ def _handle_all(
 
 
 def notify_once(
-    consumer: KafkaConsumer,
+    consumer: Consumer,
     notifier: Notifier,
-    producer: KafkaProducer,
+    producer: Producer,
     stats: NotifyStats,
     settings: Settings,
     stop: threading.Event,
@@ -155,7 +154,7 @@ def notify_once(
         if batch.size:
             stats.received += len(batch.items)
             stats.poison += len(batch.dead)
-            _commit(consumer)
+            consumer.commit()
     except TransientError as exc:
         stats.retries += 1
         retry_batch(consumer, batch, stats.retries, exc, wait=stop.wait)
@@ -172,45 +171,41 @@ def notify_once(
     return batch.size
 
 
-def _commit(consumer: KafkaConsumer) -> None:
-    try:
-        consumer.commit()
-    except CommitFailedError as exc:
-        # The group rebalanced mid-batch: the new owner redelivers, the log skips what was sent.
-        log.warning("offset commit refused (%s); the batch will be redelivered", exc)
-
-
 def run_notifier(
     settings: Settings,
     stop: threading.Event,
+    backends: Backends,
     get_subscription: Callable[[str], Subscription | None],
     until_idle: bool = False,
     on_progress: Callable[[NotifyStats], None] | None = None,
+    console: Callable[[str], None] = print,
 ) -> NotifyStats:
     """Deliver alerts until ``stop`` is set (or the topic is idle, with ``until_idle``).
 
     ``get_subscription`` returns the subscription by id, or ``None`` when it does not exist; it
     should raise :class:`contract.TransientError` when it cannot tell (the batch is retried).
     """
-    ensure_topics(settings)
+    transport = backends.transport()
+    transport.setup()
     delivery_log = DeliveryLog(settings.notify_db)
     # Deliveries older than the topic can hold are no longer needed to stop a resend.
     pruned = delivery_log.prune(datetime.now(UTC) - DELIVERY_LOG_KEEP)
     if pruned:
         log.info("pruned %d delivery log rows older than %s", pruned, DELIVERY_LOG_KEEP)
-    consumer = make_consumer(
-        settings.kafka_bootstrap,
+    consumer = transport.consumer(
         settings.topic_alerts,
-        f"{settings.group_prefix}-notifier",
+        "notifier",
         settings.notify_batch_size,
         # a batch to a dead endpoint retries with backoff: keep the partitions meanwhile
         max_poll_interval=1800.0,
     )
     # no linger: a Kafka-channel delivery waits for its ack before it is logged as sent
-    producer = make_producer(settings.kafka_bootstrap, linger_ms=0)
+    producer = transport.producer(linger_ms=0)
     pool = ThreadPoolExecutor(settings.notify_concurrency, thread_name_prefix="notify")
     client = httpx.Client(follow_redirects=False)
-    notifier = build_notifier(settings, get_subscription, delivery_log, producer, client, stop)
+    notifier = build_notifier(
+        settings, get_subscription, delivery_log, producer, client, stop, console
+    )
     stats = NotifyStats()
     started = time.monotonic()
     try:
@@ -224,8 +219,8 @@ def run_notifier(
         log.info("%s", exc)
     finally:
         pool.shutdown(wait=True)
-        consumer.close(autocommit=False)
-        producer.close(timeout=10)
+        consumer.close()
+        producer.close()
         client.close()
         delivery_log.close()
     log.info(

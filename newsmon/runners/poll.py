@@ -1,5 +1,5 @@
-"""``newsmon poll``: feeds -> ``news.articles.raw``. A feed's state advances only after the broker
-acknowledged every one of its new articles."""
+"""``newsmon poll``: feeds -> ``news.articles.raw``. A feed's state advances only after the
+transport (the Kafka broker, or the local log) made every one of its new articles durable."""
 
 import asyncio
 import logging
@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
+from contract import TransientError
 from ingest import FeedBatch, FeedStateStore, Poller, load_feeds
-from newsmon.kafka_io import ensure_topics, make_producer
+from newsmon.backends import Backends
 from newsmon.settings import Settings
+from newsmon.transport import Producer
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +42,30 @@ class PollSummary:
         self.errors.extend(batch.entry_errors)
 
 
-def publish(producer: KafkaProducer, batch: FeedBatch, topic: str) -> int:
-    """Send ``batch``'s articles and wait until the broker acknowledged each one.
+def publish(producer: Producer, batch: FeedBatch, topic: str) -> int:
+    """Send ``batch``'s articles and wait until each one is durable.
 
     Raises:
-        KafkaError: a send was not acknowledged; the caller must not advance the feed's state.
+        TransientError: a send was not acknowledged; the caller must not advance the feed's state.
     """
-    futures = [producer.send(topic, key=a.id.encode(), value=a.to_json()) for a in batch.articles]
-    producer.flush()
-    for future in futures:
-        future.get(timeout=30)
-    return len(futures)
+    if batch.articles:
+        producer.send_all(topic, [(a.id.encode(), a.to_json()) for a in batch.articles])
+    return len(batch.articles)
 
 
 async def poll_feeds(
     settings: Settings,
+    backends: Backends,
     feeds_file: str,
     once: bool,
     on_batch: Callable[[FeedBatch, int], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> PollSummary:
-    """Poll ``feeds_file`` (once, or forever until ``stop``) and publish to Kafka."""
+    """Poll ``feeds_file`` (once, or forever until ``stop``) and publish to the raw topic."""
     feeds = load_feeds(Path(feeds_file))
-    ensure_topics(settings)
-    producer = make_producer(settings.kafka_bootstrap)
+    transport = backends.transport()
+    transport.setup()
+    producer = transport.producer()
     summary = PollSummary(feeds=len(feeds))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with FeedStateStore(settings.state_db) as store:
@@ -87,8 +86,8 @@ async def poll_feeds(
                         published = await asyncio.to_thread(
                             publish, producer, batch, settings.topic_raw
                         )
-                    except KafkaError as exc:
-                        error = f"feed {batch.feed.name!r}: Kafka did not acknowledge: {exc}"
+                    except TransientError as exc:
+                        error = f"feed {batch.feed.name!r}: not published: {exc}"
                         log.error("%s; its state is not advanced, it will be re-polled", error)
                         batch = replace(batch, status="failed", error=error)
                     else:
@@ -103,5 +102,5 @@ async def poll_feeds(
                 if on_batch is not None:
                     on_batch(batch, published)
         finally:
-            producer.close(timeout=10)
+            producer.close()
     return summary

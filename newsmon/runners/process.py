@@ -1,12 +1,18 @@
-"""``newsmon process``: the faust worker from ``processors`` with newsmon's settings."""
+"""``newsmon process``: the faust worker from ``processors`` with newsmon's settings; and the
+same batch function (:func:`processors.batch.process_batch`) on any transport, for ``run``."""
 
 import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from newsmon.kafka_io import ensure_topics
+from contract import TransientError
+from newsmon.batches import dead_letter, retry_delay
 from newsmon.settings import Settings
+from newsmon.transport import Consumer, Producer
+from processors.batch import process_batch
 from processors.enrich import Enricher
-from processors.faust_app import create_app, run_worker
 from processors.stories import StoryIndex
 
 log = logging.getLogger(__name__)
@@ -43,8 +49,84 @@ def load_enricher(settings: Settings, with_stories: bool = True) -> Enricher:
     )
 
 
+@dataclass
+class ProcessStats:
+    """Running totals of the enrichment loop."""
+
+    enriched: int = 0
+    poison: int = 0
+    retries: int = 0
+
+
+def process_once(
+    consumer: Consumer,
+    enricher: Enricher,
+    producer: Producer,
+    settings: Settings,
+    stats: ProcessStats,
+    wait: Callable[[float], object],
+) -> int:
+    """Poll a batch of raw articles, enrich it, publish the results, then commit.
+
+    The faust agent's loop body, on the :mod:`newsmon.transport` interface.
+
+    Returns:
+        The number of messages handled (0 when the topic is idle).
+    """
+    records = consumer.poll(settings.process_batch_size, settings.process_batch_wait)
+    if not records:
+        return 0
+    source = f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"
+    result = process_batch(enricher, [r.value for r in records], source)
+    try:
+        if result.enriched:
+            producer.send_all(
+                settings.topic_enriched, [(a.id.encode(), a.to_json()) for a in result.enriched]
+            )
+        dead_letter(producer, settings.topic_dlq, result.dead)
+        consumer.commit()
+    except TransientError as exc:
+        stats.retries += 1
+        log.warning("%s; will retry the batch of %d", exc, len(records))
+        consumer.rewind(records)
+        wait(retry_delay(stats.retries))
+        return len(records)
+    stats.retries = 0
+    stats.enriched += len(result.enriched)
+    stats.poison += len(result.dead)
+    return len(records)
+
+
+def run_process_loop(
+    settings: Settings,
+    stop: threading.Event,
+    consumer: Consumer,
+    producer: Producer,
+    enricher: Enricher,
+    on_progress: Callable[[ProcessStats], None] | None = None,
+    until_idle: bool = False,
+) -> ProcessStats:
+    """Enrich until ``stop`` is set (or the topic is idle, with ``until_idle``); the batch in
+    hand is finished first."""
+    stats = ProcessStats()
+    try:
+        while not stop.is_set():
+            handled = process_once(consumer, enricher, producer, settings, stats, stop.wait)
+            if on_progress is not None:
+                on_progress(stats)
+            if handled == 0 and until_idle:
+                break
+    finally:
+        consumer.close()
+        producer.close()
+    return stats
+
+
 def run_processor(settings: Settings) -> None:
-    """Run the enrichment worker until interrupted."""
+    """Run the faust enrichment worker until interrupted."""
+    from newsmon.kafka_io import ensure_topics
+    from processors.faust_app import create_app, run_worker
+
     enricher = load_enricher(settings)
     ensure_topics(settings)
     app = create_app(

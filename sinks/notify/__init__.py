@@ -6,6 +6,7 @@ deliver one :class:`Notice` each, with shared retries, and raise :class:`SendFai
 give up. ``newsmon.runners.notify`` wires them to the ``news.alerts`` topic.
 """
 
+from sinks.notify.console import ConsoleSender
 from sinks.notify.delivery_log import Delivery, DeliveryLog
 from sinks.notify.email import EmailSender, SmtpConfig
 from sinks.notify.errors import DeliveryFailed, DeliveryInterrupted, SendFailed
@@ -20,6 +21,7 @@ from sinks.notify.webhook import WebhookSender, sign, verify_signature
 
 __all__ = [
     "Claim",
+    "ConsoleSender",
     "Delivery",
     "DeliveryFailed",
     "DeliveryInterrupted",

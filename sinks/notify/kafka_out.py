@@ -1,46 +1,41 @@
 """Kafka delivery: the canonical JSON payload to the channel's topic, keyed by the notice id.
 
-The producer is passed in (kafka-python, ``acks=all`` as newsmon builds it); each send waits for
-the broker's acknowledgement, so "sent" in the delivery log means "on the topic". The
-producer retries on its own, so a failure here is final for this delivery.
+The producer is passed in (newsmon's transport: Kafka with ``acks=all``, or the embedded local
+log under the same topic names); ``send_all`` returns once the message is durable, so "sent" in
+the delivery log means "on the topic". The producer retries on its own, so a failure here is
+final for this delivery.
 """
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
-from kafka.errors import KafkaError
-
-from contract import KafkaChannel
+from contract import KafkaChannel, TransientError
 from sinks.notify.errors import SendFailed
 from sinks.notify.notice import Notice
 from sinks.notify.payload import payload_bytes
 
 
 class Producer(Protocol):
-    """The part of ``kafka.KafkaProducer`` used here."""
+    """The part of newsmon's transport producer used here."""
 
-    def send(self, topic: str, value: bytes | None = ..., key: bytes | None = ...) -> Any:
-        """Queue a record; returns a future with ``get(timeout)``."""
+    def send_all(self, topic: str, messages: Sequence[tuple[bytes | None, bytes]]) -> None:
+        """Produce ``(key, value)`` messages and wait until they are durable."""
 
 
 class KafkaSender:
     """Delivers notices to :class:`contract.KafkaChannel` topics."""
 
-    def __init__(self, producer: Producer, timeout: float = 30.0) -> None:
+    def __init__(self, producer: Producer) -> None:
         self.producer = producer
-        self.timeout = timeout
 
     def send(self, notice: Notice, channel: KafkaChannel) -> int:
         """Produce ``notice`` and wait for the ack; return 1 (the producer retried inside).
 
         Raises:
-            SendFailed: the broker did not acknowledge within ``timeout``.
+            SendFailed: the message could not be made durable.
         """
         try:
-            future = self.producer.send(
-                channel.topic, value=payload_bytes(notice), key=notice.id.encode()
-            )
-            future.get(timeout=self.timeout)
-        except (KafkaError, TimeoutError) as exc:
-            reason = f"kafka topic {channel.topic}: {type(exc).__name__}: {exc}"
-            raise SendFailed(reason, 1, permanent=False) from exc
+            self.producer.send_all(channel.topic, [(notice.id.encode(), payload_bytes(notice))])
+        except TransientError as exc:
+            raise SendFailed(f"kafka topic {channel.topic}: {exc}", 1, permanent=False) from exc
         return 1

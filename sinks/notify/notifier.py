@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from contract import Alert, Subscription
+from contract import Alert, AnyChannel, Subscription
 from contract.subscription import channel_key
 from sinks.notify.delivery_log import DeliveryLog, Status
 from sinks.notify.errors import DeliveryFailed, SendFailed
 from sinks.notify.notice import Notice
 from sinks.notify.pending import Claim, PendingReason
 from sinks.notify.schedule import day_start, in_quiet_hours, next_digest_due, quiet_hours_end
-from sinks.notify.senders import AnyChannel, Senders
+from sinks.notify.senders import Senders
 
 log = logging.getLogger(__name__)
 

@@ -3,11 +3,17 @@
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from contract import EmailChannel, KafkaChannel, SlackChannel, WebhookChannel
+from contract import (
+    AnyChannel,
+    ConsoleChannel,
+    EmailChannel,
+    KafkaChannel,
+    SlackChannel,
+    WebhookChannel,
+)
 from sinks.notify.errors import SendFailed
 from sinks.notify.notice import Notice
 
-AnyChannel = WebhookChannel | EmailChannel | SlackChannel | KafkaChannel
 C = TypeVar("C", contravariant=True)
 
 
@@ -27,6 +33,7 @@ class Senders:
     slack: Sender[SlackChannel] | None = None
     email: Sender[EmailChannel] | None = None
     kafka: Sender[KafkaChannel] | None = None
+    console: Sender[ConsoleChannel] | None = None
 
     def send(self, notice: Notice, channel: AnyChannel) -> int:
         """Dispatch on the channel's type.
@@ -42,4 +49,6 @@ class Senders:
             return self.email.send(notice, channel)
         if isinstance(channel, KafkaChannel) and self.kafka is not None:
             return self.kafka.send(notice, channel)
+        if isinstance(channel, ConsoleChannel) and self.console is not None:
+            return self.console.send(notice, channel)
         raise SendFailed(f"no {channel.type} sender is configured", 0, permanent=True)

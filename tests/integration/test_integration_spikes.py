@@ -13,7 +13,7 @@ from contract import Article, KafkaChannel, Spike, Subscription, TopicMatch, ale
 from sinks.alert_store import AlertStore
 from sinks.es_index import ensure_index
 from sinks.es_mapping import to_document
-from sinks.spikes import SpikeWatcher, check_spike
+from sinks.spikes import SpikeWatcher, check_spike, es_spike_check
 from sinks.subscriptions import SubscriptionStore
 
 NOW = datetime(2025, 3, 10, 12, 20, tzinfo=UTC)
@@ -101,7 +101,7 @@ def watcher(
     subscriptions.setup()
     alerts = AlertStore(es, settings.alerts_index)
     alerts.setup()
-    return SpikeWatcher(subscriptions, alerts, es, alias)
+    return SpikeWatcher(subscriptions, alerts, es_spike_check(es, alias))
 
 
 def test_spike_fires_with_the_numbers(es: Elasticsearch, alias: str) -> None:

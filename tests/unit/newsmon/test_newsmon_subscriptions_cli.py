@@ -111,14 +111,23 @@ def test_load_file_reads_yaml_and_json(tmp_path: Path) -> None:
     )
     jsn = tmp_path / "sub.json"
     jsn.write_text('{"id": "desk-1", "query": "topics:ceasefire"}')
-    assert load_file(yml)["channels"] == [{"type": "kafka", "topic": "t"}]
-    assert load_file(jsn) == {"id": "desk-1", "query": "topics:ceasefire"}
+    assert load_file(yml)[0]["channels"] == [{"type": "kafka", "topic": "t"}]
+    assert load_file(jsn) == [{"id": "desk-1", "query": "topics:ceasefire"}]
 
 
-def test_load_file_refuses_a_list(tmp_path: Path) -> None:
+def test_load_file_reads_a_list_or_a_subscriptions_key(tmp_path: Path) -> None:
+    listed = tmp_path / "subs.yaml"
+    listed.write_text("- id: a\n- id: b\n")
+    keyed = tmp_path / "keyed.yaml"
+    keyed.write_text("subscriptions:\n  - id: a\n")
+    assert [s["id"] for s in load_file(listed)] == ["a", "b"]
+    assert load_file(keyed) == [{"id": "a"}]
+
+
+def test_load_file_refuses_items_that_are_not_mappings(tmp_path: Path) -> None:
     path = tmp_path / "sub.yaml"
-    path.write_text("- id: a\n")
-    with pytest.raises(CliError, match="expected a mapping"):
+    path.write_text("- id: a\n- just a string\n")
+    with pytest.raises(CliError, match="item 2: expected a mapping"):
         load_file(path)
 
 

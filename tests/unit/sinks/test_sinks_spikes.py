@@ -20,6 +20,7 @@ from sinks.spikes import (
     SpikeWatcher,
     Window,
     check_spike,
+    es_spike_check,
     fires,
     floor_window,
     spike_numbers,
@@ -319,8 +320,7 @@ def _watcher(answers: dict[str, dict[str, Any] | Exception]) -> SpikeWatcher:
     return SpikeWatcher(
         FakeSubscriptions(subs),  # type: ignore[arg-type]
         FakeAlerts(),  # type: ignore[arg-type]
-        PerSubscriptionSearch(answers),  # type: ignore[arg-type]
-        "news",
+        es_spike_check(PerSubscriptionSearch(answers), "news"),  # type: ignore[arg-type]
     )
 
 

@@ -1,55 +1,43 @@
-"""One loop of ``newsmon notify`` with stand-ins for the Kafka clients (no broker): commit after
+"""One loop of ``newsmon notify`` with stand-ins for the transport (no broker): commit after
 delivery, poison and dead alerts to the dead letters, retries rewind, a stop abandons cleanly.
 
 The real broker is exercised by tests/integration; these pin the loop's ordering rules.
 """
 
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from kafka import TopicPartition
 from notify_support import SECRET
 from receivers import HookServer
 
 from contract import Alert, ErrorEnvelope, Subscription, TransientError, WebhookChannel
 from newsmon.runners.notify import NotifyStats, build_notifier, notify_once
 from newsmon.settings import Settings
+from newsmon.transport import Record
 from sinks.notify import DeliveryInterrupted, DeliveryLog
 
-TP = TopicPartition("news.alerts", 0)
-
-
-@dataclass
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
+TOPIC = "news.alerts"
 
 
 class Consumer:
     def __init__(self, events: list[str], values: list[bytes]) -> None:
         self.events = events
-        self.batches = [[Record(TP.topic, 0, i, b"k", v) for i, v in enumerate(values)]]
+        self.batches = [[Record(TOPIC, 0, i, b"k", v) for i, v in enumerate(values)]]
 
-    def poll(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
-        return {TP: self.batches.pop(0)} if self.batches else {}
+    def poll(self, max_records: int, timeout: float) -> list[Record]:
+        return self.batches.pop(0) if self.batches else []
 
     def commit(self) -> None:
         self.events.append("commit")
 
-    def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.events.append(f"seek {tp.partition}@{offset}")
+    def rewind(self, records: Sequence[Record]) -> None:
+        self.events.append(f"seek {records[0].partition}@{records[0].offset}")
 
-
-class Future:
-    def get(self, timeout: float) -> None:
+    def close(self) -> None:
         pass
 
 
@@ -58,12 +46,11 @@ class Producer:
         self.events = events
         self.sent: list[tuple[str, bytes]] = []
 
-    def send(self, topic: str, value: bytes, key: bytes | None = None) -> Future:
+    def send_all(self, topic: str, messages: Sequence[tuple[bytes | None, bytes]]) -> None:
         self.events.append(f"produce {topic}")
-        self.sent.append((topic, value))
-        return Future()
+        self.sent.extend((topic, value) for _, value in messages)
 
-    def flush(self) -> None:
+    def close(self) -> None:
         pass
 
 

@@ -1,0 +1,165 @@
+"""``newsmon run``: the whole pipeline in one process, with a live status line.
+
+Embedded (SQLite files, no servers) unless Kafka or Elasticsearch is configured; see
+:func:`newsmon.backends.mode_for`.
+"""
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.rule import Rule
+from rich.text import Text
+
+from contract import NewsmonError
+from ingest import load_feeds
+from newsmon.backends import Backends, backends_for
+from newsmon.console import err, load_settings
+from newsmon.logs import setup_logging
+from newsmon.runners.run import Pipeline
+from newsmon.runners.status import RunStatus
+from newsmon.settings import Settings
+
+STATUS_EVERY = 30.0
+"""Seconds between status lines when the terminal cannot show a live one (a log, a pipe)."""
+
+
+def _load_subscriptions(backends: Backends, path: Path) -> int:
+    from newsmon.subscriptions_cli import load_file, store_subscription
+
+    store = backends.subscriptions()
+    store.setup()
+    items = load_file(path)
+    for n, item in enumerate(items, start=1):
+        store_subscription(store, item, replace=True, where=f"{path} item {n}: ")
+    return len(items)
+
+
+def _banner(
+    console: Console, settings: Settings, backends: Backends, feeds: Path, subs: str
+) -> None:
+    data = settings.data_dir
+    data_option = "" if data == Path(".newsmon") else f" --data {data}"
+    console.print(f"[b]newsmon run[/] · {backends.mode} mode · {backends.where()}", highlight=False)
+    console.print(f"  feeds: {feeds} · subscriptions: {subs}", highlight=False)
+    console.print(
+        f"  data: {data.resolve()} · log: {settings.log_dir / 'run.log'}", highlight=False
+    )
+    console.print(
+        f"  search it: newsmon search 'topics:ceasefire'{data_option}"
+        f" · counts: newsmon stats{data_option} · alerts are printed below",
+        highlight=False,
+    )
+    console.print("  Ctrl-C stops (the batches in flight are finished first)", highlight=False)
+
+
+def run(
+    feeds: Annotated[
+        Path | None, typer.Option("--feeds", help="feeds file: YAML list or OPML (NEWSMON_FEEDS)")
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")] = None,
+    embedded: Annotated[
+        bool, typer.Option("--embedded", help="SQLite files only, even if a cluster is set")
+    ] = False,
+    subscriptions: Annotated[
+        Path | None,
+        typer.Option("--subscriptions", help="YAML/JSON subscriptions to add (or replace) first"),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="poll every feed once, process it all, then exit")
+    ] = False,
+) -> None:
+    """Monitor feeds on one machine: poll, tag, store, alert and notify in one process.
+
+    With no NEWSMON_KAFKA_BOOTSTRAP / NEWSMON_ES_URL set (or with --embedded) everything lives
+    in SQLite files under the data dir, no servers needed; with them set, the same stages run
+    against Kafka and Elasticsearch.
+    """
+    settings = load_settings()
+    if data is not None:
+        settings = settings.model_copy(update={"data_dir": data})
+    feeds = feeds or settings.feeds
+    if feeds is None:
+        err.print(
+            "[red]error:[/] no feeds: give --feeds FILE (YAML or OPML), e.g. examples/feeds.yaml"
+        )
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, settings.log_dir / "run.log", stderr=False)
+    console = Console(highlight=False)
+    try:
+        backends = backends_for(settings, embedded)
+        feed_count = len(load_feeds(feeds))
+        loaded = _load_subscriptions(backends, subscriptions) if subscriptions else 0
+        count = len(backends.subscriptions().list())
+    except NewsmonError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
+    _banner(console, settings, backends, feeds, subs)
+    status = RunStatus(feeds=feed_count)
+
+    def show_alert(text: str) -> None:
+        console.print(Rule("alert", style="yellow"))
+        console.print(text.rstrip(), markup=False)
+
+    pipeline = Pipeline(settings, backends, feeds, status, show_alert)
+    _stop_on_signals(pipeline.stop, console)
+    if once:
+        _run_once(pipeline, console)
+    else:
+        _run_live(pipeline, console, status)
+    try:
+        pipeline.raise_errors()
+    except (NewsmonError, RuntimeError) as exc:
+        err.print(f"[red]error:[/] {exc} (see {settings.log_dir / 'run.log'})", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _stop_on_signals(stop: threading.Event, console: Console) -> None:
+    def handle(signum: int, frame: object) -> None:
+        if stop.is_set():
+            console.print("stopping now; unfinished batches are redone at the next start")
+            os._exit(130)
+        console.print("stopping: finishing the batches in flight (Ctrl-C again to force)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)
+
+
+def _run_once(pipeline: Pipeline, console: Console) -> None:
+    pipeline.run_once()  # a stage's failure is kept for raise_errors
+    console.print(pipeline.status.line())
+
+
+def _run_live(pipeline: Pipeline, console: Console, status: RunStatus) -> None:
+    threads = pipeline.start()
+
+    def alive() -> bool:
+        return any(t.is_alive() for t in threads)
+
+    def line() -> Text:
+        return Text(status.line())
+
+    if console.is_terminal:
+        with Live(get_renderable=line, console=console, refresh_per_second=2):
+            while alive():
+                time.sleep(0.25)
+    else:
+        last = 0.0
+        while alive():
+            if time.monotonic() - last >= STATUS_EVERY:
+                console.print(status.line())
+                last = time.monotonic()
+            time.sleep(0.25)
+        console.print(status.line())
+    for thread in threads:
+        thread.join()
+    sys.stdout.flush()

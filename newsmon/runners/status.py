@@ -1,0 +1,78 @@
+"""The live status of ``newsmon run``: feeds due / ok / failing, articles per minute, alerts.
+
+Stage threads update plain counters (one writer each); the console thread reads them and
+renders one line.
+"""
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ingest import FeedBatch
+
+RATE_WINDOW = 600.0
+"""Articles per minute are averaged over the last ten minutes (or since start)."""
+
+
+@dataclass
+class RunStatus:
+    """Counters of one run."""
+
+    feeds: int = 0
+    published: int = 0
+    processed: int = 0
+    stored: int = 0
+    alerts: int = 0
+    delivered: int = 0
+    message: str = ""
+    started: float = field(default_factory=time.monotonic)
+    _feeds: dict[str, tuple[str, float]] = field(default_factory=dict)  # url -> (status, due)
+    _samples: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def feed_polled(self, batch: FeedBatch, published: int) -> None:
+        """A feed was polled: its outcome and when it is due next."""
+        self._feeds[batch.feed.url] = (batch.status, batch.state.next_due)
+        self.published += published
+
+    def indexed(self, total: int) -> None:
+        """The indexer's running total."""
+        now = time.monotonic()
+        self.stored = total
+        self._samples.append((now, total))
+        while self._samples and now - self._samples[0][0] > RATE_WINDOW:
+            self._samples.popleft()
+
+    def note(self, message: str) -> None:
+        """A passing message shown after the counters (``""`` clears it)."""
+        self.message = message
+
+    def per_minute(self) -> float:
+        """Articles stored per minute, recently."""
+        now = time.monotonic()
+        if not self._samples:
+            return 0.0
+        first_time, first_total = self._samples[0]
+        if len(self._samples) == 1 or now - self.started < RATE_WINDOW:
+            first_time, first_total = self.started, 0
+        minutes = max(now - first_time, 1.0) / 60
+        return (self.stored - first_total) / minutes
+
+    def feed_counts(self, now: float) -> tuple[int, int, int]:
+        """Feeds (due now, ok at the last poll, failing at the last poll)."""
+        outcomes = list(self._feeds.values())
+        due = self.feeds - len(outcomes) + sum(1 for _, next_due in outcomes if next_due <= now)
+        failing = sum(1 for status, _ in outcomes if status == "failed")
+        return due, len(outcomes) - failing, failing
+
+    def line(self) -> str:
+        """One status line."""
+        due, ok, failing = self.feed_counts(time.time())
+        parts = [
+            f"feeds {self.feeds}: {due} due, {ok} ok, {failing} failing",
+            f"articles {self.published} new, {self.processed} tagged, {self.stored} stored "
+            f"({self.per_minute():.1f}/min)",
+            f"alerts {self.alerts}, {self.delivered} delivered",
+        ]
+        if self.message:
+            parts.append(self.message)
+        return " │ ".join(parts)

@@ -1,0 +1,142 @@
+"""``newsmon search`` and ``newsmon stats``: the stored articles, in either mode.
+
+The query syntax is the subscriptions' (Lucene query strings), evaluated by Elasticsearch on a
+cluster and by the embedded matcher over the SQLite store.
+"""
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.table import Table
+
+from contract import NewsmonError
+from ingest.feeds_file import parse_interval
+from newsmon.backends import backends_for
+from newsmon.console import err, load_settings, out
+from newsmon.settings import Settings
+from sinks.article_queries import ArticleQueries, SearchResult, Stats
+
+DataOption = Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")]
+EmbeddedOption = Annotated[
+    bool, typer.Option("--embedded", help="the SQLite store, even if a cluster is set")
+]
+
+
+def parse_since(value: str | None, now: datetime) -> datetime | None:
+    """``24h``, ``7d``, ``90m`` back from ``now``, or an ISO date/time (UTC if no zone).
+
+    Raises:
+        typer.BadParameter: neither.
+    """
+    if value is None:
+        return None
+    try:
+        return now - timedelta(seconds=parse_interval(value))
+    except (ValueError, TypeError):
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r}: use e.g. 24h, 7d or 2026-11-20") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _articles(data: Path | None, embedded: bool) -> tuple[Settings, ArticleQueries]:
+    settings = load_settings()
+    if data is not None:
+        settings = settings.model_copy(update={"data_dir": data})
+    return settings, backends_for(settings, embedded).articles()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _when(hit_published: datetime | None, fetched: datetime | None) -> str:
+    moment = hit_published or fetched
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def print_results(result: SearchResult) -> None:
+    """The hits, newest first, with topics and entities."""
+    shown = len(result.hits)
+    out.print(f"{result.total} article(s) match {result.query!r}; newest {shown}:", highlight=False)
+    for hit in result.hits:
+        out.print(
+            f"[b]{hit.title}[/]  [dim]{_when(hit.published, hit.fetched_at)} · {hit.source}[/]",
+            highlight=False,
+        )
+        out.print(f"  {hit.url}", highlight=False, soft_wrap=True)
+        if hit.topics:
+            out.print(f"  topics: {', '.join(hit.topics)}", highlight=False)
+        if hit.entities:
+            out.print(f"  entities: {', '.join(hit.entities)}", highlight=False)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="Lucene query, e.g. 'topics:ceasefire AND Kyiv'")],
+    since: Annotated[
+        str | None, typer.Option(help="only articles dated after: 24h, 7d, or a date")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="most hits shown")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    data: DataOption = None,
+    embedded: EmbeddedOption = False,
+) -> None:
+    """Search the stored articles with the subscription query syntax, newest first."""
+    _, articles = _articles(data, embedded)
+    try:
+        result = articles.search(query, parse_since(since, datetime.now(UTC)), limit)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(orjson.dumps(result.model_dump(mode="json")).decode() + "\n")
+    else:
+        print_results(result)
+
+
+def _table(title: str, stats_rows: list[tuple[str, int, int]]) -> Table:
+    table = Table(title, "articles", "stories", highlight=False)
+    for name, articles, stories in stats_rows:
+        table.add_row(name, str(articles), str(stories))
+    return table
+
+
+def print_stats(stats: Stats) -> None:
+    """Totals, then the topic and source tables."""
+    out.print(
+        f"{stats.articles} article(s), {stats.stories} stor(y/ies) dated "
+        f"{stats.since:%Y-%m-%d %H:%M} to {stats.until:%Y-%m-%d %H:%M} UTC",
+        highlight=False,
+    )
+    out.print(_table("topic", [(r.name, r.articles, r.stories) for r in stats.topics]))
+    out.print(_table("source", [(r.name, r.articles, r.stories) for r in stats.sources]))
+
+
+def stats(
+    since: Annotated[str, typer.Option(help="start of the period: 24h, 7d, or a date")] = "7d",
+    until: Annotated[str | None, typer.Option(help="end of the period (default: now)")] = None,
+    top: Annotated[int, typer.Option(min=1, max=1000, help="rows per table")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    data: DataOption = None,
+    embedded: EmbeddedOption = False,
+) -> None:
+    """Articles and stories per topic and per source over a period."""
+    now = datetime.now(UTC)
+    start = parse_since(since, now)
+    end = parse_since(until, now) or now
+    assert start is not None
+    _, articles = _articles(data, embedded)
+    try:
+        result = articles.stats(start, end, top)
+    except NewsmonError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        sys.stdout.write(orjson.dumps(result.public()).decode() + "\n")
+    else:
+        print_stats(result)

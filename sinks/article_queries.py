@@ -1,0 +1,95 @@
+"""What people ask of the stored articles, answered the same way by Elasticsearch and by the
+embedded SQLite store: search with the subscription query syntax, counts per topic and source,
+and backtests of a subscription query."""
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from contract import Article
+from sinks.backtest import Backtest
+
+SNIPPET = 240
+
+
+class SearchHit(BaseModel):
+    """One matching article, as a result list shows it."""
+
+    id: str
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    published: datetime | None = None
+    fetched_at: datetime | None = None
+    story_id: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    snippet: str = ""
+
+    @classmethod
+    def of(cls, article: Article) -> "SearchHit":
+        """The hit for a stored article."""
+        entities = sorted(article.entities, key=lambda e: (-e.count, e.first_offset))
+        return cls(
+            id=article.id,
+            title=article.title,
+            url=article.url,
+            source=article.source,
+            published=article.published,
+            fetched_at=article.fetched_at,
+            story_id=article.story_id,
+            topics=[t.topic for t in article.topics],
+            entities=[e.name for e in entities[:8]],
+            snippet=" ".join((article.summary or article.text).split())[:SNIPPET],
+        )
+
+
+class SearchResult(BaseModel):
+    """The newest matching articles first (by ``published``, else ``fetched_at``)."""
+
+    query: str
+    since: datetime | None = None
+    total: int = Field(description="matching articles in the period (all, not only listed)")
+    hits: list[SearchHit]
+
+
+class CountRow(BaseModel):
+    """Articles and distinct stories for one topic or source."""
+
+    name: str
+    articles: int
+    stories: int
+
+
+class Stats(BaseModel):
+    """What was stored in [since, until): totals, per topic, per source (most articles first)."""
+
+    since: datetime
+    until: datetime
+    articles: int
+    stories: int
+    topics: list[CountRow]
+    sources: list[CountRow]
+
+    def public(self) -> dict[str, Any]:
+        """JSON-safe data for ``--json``."""
+        return self.model_dump(mode="json")
+
+
+class ArticleQueries(Protocol):
+    """Read side of an article store."""
+
+    def search(self, query: str, since: datetime | None = None, limit: int = 20) -> SearchResult:
+        """Articles matching ``query`` (subscription syntax), newest first.
+
+        Raises:
+            InvalidQuery: the query cannot be parsed.
+            TransientError: the store is unreachable.
+        """
+
+    def stats(self, since: datetime, until: datetime, top: int = 20) -> Stats:
+        """Counts per topic and source for articles dated in [since, until)."""
+
+    def backtest(self, query: str, days: int, now: datetime, tz: str = "UTC") -> Backtest:
+        """What ``query`` matched per day over the last ``days`` days."""
