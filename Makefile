@@ -11,7 +11,7 @@ export NEWSMON_TEST_STACK_DIR ?= $(CURDIR)/.test-stack
 TEST_STACK_ENV := NEWSMON_STACK_DIR=$(NEWSMON_TEST_STACK_DIR) \
 	$(shell grep -v '^\#' tests/test-stack.env | xargs)
 
-.PHONY: install lint unit eval test run stack-up stack-down stack-status clean
+.PHONY: install lint unit eval test run run-stack stack-up stack-down stack-status clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,10 +41,16 @@ test: lint eval
 	set +e; $(TEST_STACK_ENV) $(PY) -m pytest tests; rc=$$?; \
 	$(TEST_STACK_ENV) $(STACK) down; exit $$rc
 
-# The demo: real stack on the default ports, the bundled feeds through the whole pipeline.
+# The first command: no servers. Every stage in one process on the bundled offline feeds and
+# sample subscriptions; alerts print here, data in .newsmon/ (search it: newsmon search ...).
+RUN_ARGS ?= --feeds examples/feeds.yaml --subscriptions examples/subscriptions.yaml
 run: install
+	$(VENV)/bin/newsmon run $(RUN_ARGS)
+
+# The same command on the local stack (real Kafka + Elasticsearch, default ports).
+run-stack: install
 	$(STACK) up
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash examples/demo.sh
+	eval "$$($(STACK) env)" && $(VENV)/bin/newsmon run $(RUN_ARGS) --data .newsmon-stack
 
 stack-up:
 	$(STACK) up

@@ -18,39 +18,49 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientError
-from newsmon.es_clients import alert_store, make_es, subscription_store
+from newsmon.backends import AlertRecorder, Subscriptions, backends_for
+from newsmon.es_clients import make_es
 from newsmon.settings import Settings
-from sinks.alert_store import AlertStore
-from sinks.backtest import MAX_DAYS, Backtest, backtest
+from sinks.article_queries import ArticleQueries
+from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient
-from sinks.subscriptions import SubscriptionStore
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
 class Backend:
-    """The stores behind the API, built once per app; the subscriptions index is set up lazily
-    so the API starts (and ``/healthz`` answers) while Elasticsearch is still down."""
+    """The stores behind the API (a cluster's, or the embedded SQLite files), built once per
+    app; the subscriptions store is set up lazily so the API starts (and ``/healthz`` answers)
+    while Elasticsearch is still down."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.articles: Elasticsearch = make_es(settings)
-        self.alerts: AlertStore = alert_store(settings)
-        self._subscriptions = subscription_store(settings)
+        self.backends = backends_for(settings)
+        self.articles: ArticleQueries = self.backends.articles()
+        self.alerts: AlertRecorder = self.backends.alerts()
+        self._subscriptions = self.backends.subscriptions()
         self._ready = False
 
     @property
-    def subscriptions(self) -> SubscriptionStore:
-        """The subscriptions store, its index created on first use (idempotent)."""
+    def subscriptions(self) -> Subscriptions:
+        """The subscriptions store, created on first use (idempotent)."""
         if not self._ready:
             self._subscriptions.setup()
             self._ready = True
         return self._subscriptions
 
-    def clusters(self) -> dict[str, Elasticsearch]:
-        """Role -> client of every cluster the API uses."""
-        return {"articles": self.articles, "subscriptions": self._subscriptions.es}
+    def health(self) -> dict[str, str]:
+        """Role -> status of every store the API uses (an unreachable cluster raises)."""
+        if self.backends.mode == "embedded":
+            self.alerts.search(size=1)  # the SQLite files open and answer
+            return {"embedded": "green"}
+        settings = self.settings
+        clusters: dict[str, Elasticsearch] = {
+            "articles": make_es(settings),
+            "subscriptions": make_es(settings, settings.subscriptions_url),
+        }
+        return {role: str(es.cluster.health()["status"]) for role, es in clusters.items()}
 
 
 class BacktestRequest(BaseModel):
@@ -102,9 +112,8 @@ def _found(backend: Backend, sub_id: str) -> Subscription:
 
 
 def _backtest(backend: Backend, query: str, days: int, tz: str) -> Backtest:
-    settings = backend.settings
     try:
-        return backtest(backend.articles, settings.index_alias, query, days, datetime.now(UTC), tz)
+        return backend.articles.backtest(query, days, datetime.now(UTC), tz)
     except ValueError as exc:  # an unknown time zone
         raise HTTPException(400, str(exc)) from exc
 
@@ -112,11 +121,7 @@ def _backtest(backend: Backend, query: str, days: int, tz: str) -> Backtest:
 @router.get("/healthz", tags=["health"])
 def healthz(backend: BackendDep) -> Health:
     """Both clusters answer (503 otherwise)."""
-    return Health(
-        clusters={
-            role: str(es.cluster.health()["status"]) for role, es in backend.clusters().items()
-        }
-    )
+    return Health(clusters=backend.health())
 
 
 @router.post(

@@ -143,6 +143,17 @@ class KafkaTopicConsumer:
         for tp, offset in first.items():
             self.consumer.seek(tp, offset)
 
+    def caught_up(self) -> bool:
+        """Assigned partitions, each read up to its end offset."""
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return False
+        try:
+            ends = self.consumer.end_offsets(list(assigned))
+            return all(self.consumer.position(tp) >= ends[tp] for tp in assigned)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka: reading the end offsets: {exc!r}") from exc
+
     def close(self) -> None:
         """Leave the group without committing."""
         self.consumer.close(autocommit=False)

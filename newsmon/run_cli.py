@@ -92,7 +92,7 @@ def run(
         )
         raise typer.Exit(2)
     setup_logging(settings.log_level, settings.log_dir / "run.log", stderr=False)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         backends = backends_for(settings, embedded)
         feed_count = len(load_feeds(feeds))

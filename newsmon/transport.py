@@ -48,6 +48,16 @@ class Consumer(Protocol):
         """Move back to the first offset of ``records`` per (topic, partition): a batch to retry."""
         ...
 
+    def caught_up(self) -> bool:
+        """True when everything on its topics so far has been polled (and it has partitions:
+        a Kafka consumer still joining its group is not caught up). ``--until-idle`` stops
+        on an empty poll only when this holds.
+
+        Raises:
+            contract.TransientError: the transport could not be read.
+        """
+        ...
+
     def close(self) -> None:
         """Release the connection. Never commits: what was not committed is redelivered."""
         ...

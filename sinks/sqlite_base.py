@@ -13,6 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contract import TransientError
+
+
+@contextmanager
+def sqlite_errors(what: str) -> Iterator[None]:
+    """A locked or unreadable database file is worth a retry: TransientError naming ``what``."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise TransientError(f"{what}: {exc}") from exc
+
 
 def to_ts(at: datetime) -> float:
     """An aware datetime as epoch seconds."""

@@ -325,6 +325,17 @@ class LocalConsumer:
             first[r.topic] = min(first.get(r.topic, r.offset), r.offset)
         self._positions.update(first)
 
+    def caught_up(self) -> bool:
+        """True when every message appended so far has been polled."""
+        for topic, position in self._positions.items():
+            try:
+                (end,) = self._db.execute(f"SELECT {_END}", {"t": topic}).fetchone()
+            except sqlite3.OperationalError as exc:
+                raise TransientError(f"local log {self._log.path}: read {topic!r}: {exc}") from exc
+            if position < end:
+                return False
+        return True
+
     def close(self) -> None:
         """Close the connection without committing."""
         self._db.close()

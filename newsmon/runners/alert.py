@@ -138,7 +138,7 @@ def run_alerter(
             handled = alert_once(consumer, percolator, store, producer, settings, stats)
             if on_progress is not None:
                 on_progress(stats)
-            if handled == 0 and until_idle:
+            if handled == 0 and until_idle and consumer.caught_up():
                 break
     finally:
         consumer.close()

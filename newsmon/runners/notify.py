@@ -213,7 +213,7 @@ def run_notifier(
             handled = notify_once(consumer, notifier, producer, stats, settings, stop, pool)
             if on_progress is not None:
                 on_progress(stats)
-            if handled == 0 and until_idle:
+            if handled == 0 and until_idle and consumer.caught_up():
                 break
     except DeliveryInterrupted as exc:
         log.info("%s", exc)

@@ -114,7 +114,7 @@ def run_process_loop(
             handled = process_once(consumer, enricher, producer, settings, stats, stop.wait)
             if on_progress is not None:
                 on_progress(stats)
-            if handled == 0 and until_idle:
+            if handled == 0 and until_idle and consumer.caught_up():
                 break
     finally:
         consumer.close()

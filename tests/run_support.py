@@ -1,0 +1,25 @@
+"""Running the ``newsmon`` CLI as a laptop user would: no cluster variable, a data dir of its
+own."""
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NEWSMON = str(REPO / ".venv" / "bin" / "newsmon")
+
+
+def embedded_env(data: Path, **extra: str) -> dict[str, str]:
+    """The environment of a laptop: no NEWSMON_* cluster variable, a data dir of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    return {**env, "NEWSMON_DATA_DIR": str(data), "NEWSMON_PROCESS_BATCH_WAIT": "0.2", **extra}
+
+
+def newsmon(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI and wait for it."""
+    exe = NEWSMON if Path(NEWSMON).exists() else "newsmon"
+    return subprocess.run(
+        [exe, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
