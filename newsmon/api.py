@@ -1,9 +1,11 @@
 """The HTTP API (``newsmon api``): subscriptions, backtests and alerts, the CLI's operations.
 
 Subscriptions are returned with secrets masked (:meth:`contract.Subscription.public`), never with
-them. A query Elasticsearch refuses is a 400 whose ``detail`` is the parser's message; an
-unreachable or overloaded cluster is a 503 that says so. Handlers are plain functions: the
-Elasticsearch client is synchronous, so FastAPI runs them in its thread pool.
+them. A query the store refuses (Elasticsearch, or the embedded matcher) is a 400 whose
+``detail`` is the parser's message; an unreachable or overloaded cluster is a 503 that says so.
+It serves a cluster's stores or the embedded SQLite files, as :func:`newsmon.backends.backends_for`
+decides. Handlers are plain functions: the stores are synchronous, so FastAPI runs them in its
+thread pool.
 """
 
 from datetime import UTC, datetime

@@ -128,6 +128,9 @@ class Backends(Protocol):
     def where(self) -> str:
         """One line saying where the data lives."""
 
+    def housekeeping(self) -> str | None:
+        """Periodic upkeep of what newsmon owns (pruning); a line to log, or None."""
+
 
 class ClusterBackends:
     """Kafka and Elasticsearch (the percolator holds the subscriptions)."""
@@ -195,6 +198,10 @@ class ClusterBackends:
         """The cluster URLs."""
         s = self.settings
         return f"Kafka {s.kafka_bootstrap}, Elasticsearch {s.es_url} (alias {s.index_alias})"
+
+    def housekeeping(self) -> str | None:
+        """Nothing: Kafka's retention and the index lifecycle belong to the cluster."""
+        return None
 
 
 CLUSTER_VARIABLES = ("kafka_bootstrap", "es_url", "percolator_url")

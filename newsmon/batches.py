@@ -3,6 +3,7 @@ poll and decode a batch, dead-letter what cannot be decoded, rewind and back off
 failed for a transient reason."""
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,3 +78,24 @@ def dead_letter(producer: Producer, topic: str, envelopes: list[ErrorEnvelope]) 
     """Publish error envelopes (keyed by their message's key) and wait until they are durable."""
     if envelopes:
         producer.send_all(topic, [((e.key or "").encode() or None, e.to_json()) for e in envelopes])
+
+
+def run_stage(
+    step: Callable[[], int],
+    consumer: Consumer,
+    stop: threading.Event,
+    until_idle: bool = False,
+    progress: Callable[[], None] | None = None,
+) -> None:
+    """A stage's loop: ``step`` handles one batch and returns how many messages it read.
+
+    Runs until ``stop`` is set -- the batch in hand is finished first -- or, with
+    ``until_idle``, until a batch comes back empty and the consumer has read everything there
+    is (a Kafka consumer still joining its group has not).
+    """
+    while not stop.is_set():
+        handled = step()
+        if progress is not None:
+            progress()
+        if handled == 0 and until_idle and consumer.caught_up():
+            return

@@ -29,6 +29,8 @@ from newsmon.settings import Settings
 
 STATUS_EVERY = 30.0
 """Seconds between status lines when the terminal cannot show a live one (a log, a pipe)."""
+HOUSEKEEPING_EVERY = 3600.0
+"""Seconds between prunes of the local log while running."""
 
 
 def _load_subscriptions(backends: Backends, path: Path) -> int:
@@ -142,7 +144,13 @@ def _run_once(pipeline: Pipeline, console: Console) -> None:
 def _run_live(pipeline: Pipeline, console: Console, status: RunStatus) -> None:
     threads = pipeline.start()
 
+    next_upkeep = time.monotonic() + HOUSEKEEPING_EVERY
+
     def alive() -> bool:
+        nonlocal next_upkeep
+        if time.monotonic() >= next_upkeep:
+            next_upkeep = time.monotonic() + HOUSEKEEPING_EVERY
+            pipeline.housekeeping()
         return any(t.is_alive() for t in threads)
 
     def line() -> Text:

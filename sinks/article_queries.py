@@ -8,21 +8,15 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from contract import Article
-from sinks.backtest import Backtest
+from sinks.backtest import Backtest, BacktestSample
 
 SNIPPET = 240
 
 
-class SearchHit(BaseModel):
-    """One matching article, as a result list shows it."""
+class SearchHit(BacktestSample):
+    """One matching article, as a result list shows it: a backtest sample, and what it is
+    about."""
 
-    id: str
-    title: str = ""
-    url: str = ""
-    source: str = ""
-    published: datetime | None = None
-    fetched_at: datetime | None = None
-    story_id: str | None = None
     topics: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
     snippet: str = ""

@@ -2,7 +2,7 @@
 and alerts, the Python matcher for the percolator. All files live in the data dir."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from contract import Article
 from newsmon.backends import (
@@ -102,6 +102,11 @@ class EmbeddedBackends:
     def where(self) -> str:
         """The data dir."""
         return f"SQLite files in {self.settings.data_dir.resolve()}"
+
+    def housekeeping(self) -> str | None:
+        """Prune the local log: messages past retention that every consumer group has read."""
+        pruned = self.local_log().prune(datetime.now(UTC))
+        return f"local log: pruned {pruned} consumed message(s) older than {LOG_RETENTION}"
 
     def close(self) -> None:
         """Close the local log."""

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from contract import Alert, Article, TransientError
 from newsmon.backends import AlertRecorder, Backends, Matcher
-from newsmon.batches import dead_letter, poll_batch, retry_batch
+from newsmon.batches import dead_letter, poll_batch, retry_batch, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 
@@ -130,16 +130,16 @@ def run_alerter(
     producer = transport.producer()
     stats = AlertStats()
     next_spike_check = 0.0
+
+    def step() -> int:
+        nonlocal next_spike_check
+        if spikes is not None and time.monotonic() >= next_spike_check:
+            next_spike_check = time.monotonic() + settings.spike_interval
+            check_spikes(spikes, producer, settings.topic_alerts, stats)
+        return alert_once(consumer, percolator, store, producer, settings, stats)
+
     try:
-        while not stop.is_set():
-            if spikes is not None and time.monotonic() >= next_spike_check:
-                next_spike_check = time.monotonic() + settings.spike_interval
-                check_spikes(spikes, producer, settings.topic_alerts, stats)
-            handled = alert_once(consumer, percolator, store, producer, settings, stats)
-            if on_progress is not None:
-                on_progress(stats)
-            if handled == 0 and until_idle and consumer.caught_up():
-                break
+        run_stage(step, consumer, stop, until_idle, on_progress and (lambda: on_progress(stats)))
     finally:
         consumer.close()
         producer.close()

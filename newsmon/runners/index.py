@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientError
 from newsmon.backends import Backends
-from newsmon.batches import dead_letter, poll_batch, retry_batch
+from newsmon.batches import dead_letter, poll_batch, retry_batch, run_stage
 from newsmon.es_clients import make_es as make_es  # re-exported: newsmon.cli imports it here
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
@@ -93,15 +93,15 @@ def run_indexer(
     consumer = transport.consumer(settings.topic_enriched, "indexer", settings.index_batch_size)
     producer = transport.producer()
     stats = IndexStats()
+    batch_size, dlq = settings.index_batch_size, settings.topic_dlq
     try:
-        while not stop.is_set():
-            handled = index_once(
-                consumer, sink, producer, stats, settings.index_batch_size, settings.topic_dlq
-            )
-            if on_progress is not None:
-                on_progress(stats)
-            if handled == 0 and until_idle and consumer.caught_up():
-                break
+        run_stage(
+            lambda: index_once(consumer, sink, producer, stats, batch_size, dlq),
+            consumer,
+            stop,
+            until_idle,
+            on_progress and (lambda: on_progress(stats)),
+        )
     finally:
         consumer.close()
         producer.close()

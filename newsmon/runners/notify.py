@@ -20,7 +20,7 @@ import httpx
 
 from contract import Alert, ErrorEnvelope, Subscription, TransientError
 from newsmon.backends import Backends
-from newsmon.batches import dead_letter, poll_batch, retry_batch, retry_delay
+from newsmon.batches import dead_letter, poll_batch, retry_batch, retry_delay, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.notify import (
@@ -209,12 +209,13 @@ def run_notifier(
     stats = NotifyStats()
     started = time.monotonic()
     try:
-        while not stop.is_set():
-            handled = notify_once(consumer, notifier, producer, stats, settings, stop, pool)
-            if on_progress is not None:
-                on_progress(stats)
-            if handled == 0 and until_idle and consumer.caught_up():
-                break
+        run_stage(
+            lambda: notify_once(consumer, notifier, producer, stats, settings, stop, pool),
+            consumer,
+            stop,
+            until_idle,
+            on_progress and (lambda: on_progress(stats)),
+        )
     except DeliveryInterrupted as exc:
         log.info("%s", exc)
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from contract import TransientError
-from newsmon.batches import dead_letter, retry_delay
+from newsmon.batches import dead_letter, retry_delay, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from processors.batch import process_batch
@@ -110,12 +110,13 @@ def run_process_loop(
     hand is finished first."""
     stats = ProcessStats()
     try:
-        while not stop.is_set():
-            handled = process_once(consumer, enricher, producer, settings, stats, stop.wait)
-            if on_progress is not None:
-                on_progress(stats)
-            if handled == 0 and until_idle and consumer.caught_up():
-                break
+        run_stage(
+            lambda: process_once(consumer, enricher, producer, settings, stats, stop.wait),
+            consumer,
+            stop,
+            until_idle,
+            on_progress and (lambda: on_progress(stats)),
+        )
     finally:
         consumer.close()
         producer.close()

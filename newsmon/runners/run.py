@@ -139,8 +139,19 @@ class Pipeline:
 
     # -- running them ------------------------------------------------------------------
 
+    def housekeeping(self) -> None:
+        """The backends' upkeep (pruning the local log), logged; run at start and hourly."""
+        try:
+            done = self.backends.housekeeping()
+        except NewsmonError as exc:
+            log.warning("housekeeping skipped: %s", exc)
+        else:
+            if done:
+                log.info("%s", done)
+
     def start(self) -> list[threading.Thread]:
         """Every stage in its own thread, all at once (the long-running mode)."""
+        self.housekeeping()
         stages: dict[str, Callable[[], object]] = {
             "poll": self.poll,
             "process": self.process,
@@ -166,6 +177,7 @@ class Pipeline:
             ("alert", lambda: self.alert(until_idle=True)),
             ("notify", lambda: self.notify(until_idle=True)),
         ]
+        self.housekeeping()
         for name, step in steps:
             if self.stop.is_set():
                 break
