@@ -5,8 +5,9 @@ from rich.console import Console
 
 from newsmon.settings import Settings
 
-out = Console()
-err = Console(stderr=True)
+# No emoji codes: ":flag_..." sequences occur in queries and headlines (countries:Ukraine: ...).
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 
 def load_settings() -> Settings:

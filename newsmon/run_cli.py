@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.rule import Rule
 from rich.text import Text
@@ -94,7 +94,7 @@ def run(
         )
         raise typer.Exit(2)
     setup_logging(settings.log_level, settings.log_dir / "run.log", stderr=False)
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     try:
         backends = backends_for(settings, embedded)
         feed_count = len(load_feeds(feeds))
@@ -107,9 +107,11 @@ def run(
     _banner(console, settings, backends, feeds, subs)
     status = RunStatus(feeds=feed_count)
 
+    printing = threading.Lock()  # the notifier delivers several subscriptions at once
+
     def show_alert(text: str) -> None:
-        console.print(Rule("alert", style="yellow"))
-        console.print(text.rstrip(), markup=False)
+        with printing:
+            console.print(Group(Rule("alert", style="yellow"), Text(text.rstrip())))
 
     pipeline = Pipeline(settings, backends, feeds, status, show_alert)
     _stop_on_signals(pipeline.stop, console)

@@ -70,7 +70,8 @@ def alert_once(
     stats.replay_skipped += len(batch.items) - len(articles)
     try:
         matches = percolator.match(articles)
-        alerts = store.record(matches, clock())
+        now = clock()
+        alerts = store.record(matches, now)
     except TransientError as exc:
         stats.retries += 1
         retry_batch(consumer, batch, stats.retries, exc)
@@ -81,15 +82,19 @@ def alert_once(
     consumer.commit()
     stats.articles += len(articles)
     stats.matches += len(matches)
-    stats.alerts += sum(1 for a in alerts if not a.is_update)
-    stats.updates += sum(1 for a in alerts if a.is_update)
+    # New: created by this batch (even if a second copy in it made it version 2). Updated: an
+    # earlier alert with a copy added now. The rest are redeliveries, published again.
+    created = sum(1 for a in alerts if a.created_at == now)
+    updated = sum(1 for a in alerts if a.created_at != now and a.updated_at == now)
+    stats.alerts += created
+    stats.updates += updated
     log.info(
         "%d article(s): %d match(es) -> %d alert(s) (%d new, %d updated)",
         len(articles),
         len(matches),
         len(alerts),
-        sum(1 for a in alerts if not a.is_update),
-        sum(1 for a in alerts if a.is_update),
+        created,
+        updated,
     )
     return batch.size
 

@@ -33,12 +33,15 @@ class Facts:
 
 
 def clause_line(clause: ClauseMatch) -> str:
-    """``✓ entities:"X": X`` / ``✓ NOT topics:sport (absent)``: did the clause do its part?"""
-    ok = clause.matched != clause.negated
-    text = f"NOT {clause.clause}" if clause.negated else clause.clause
-    hits = f": {', '.join(clause.hits)}" if clause.hits and clause.matched else ""
-    absent = " (absent)" if clause.negated and not clause.matched else ""
-    return f"{'✓' if ok else '✗'} {text}{hits}{absent}"
+    """``✓ entities:"X": X`` / ``✓ NOT topics:sport (absent)``: did the clause do its part?
+
+    As :func:`sinks.query_clauses.explain` builds them: ``clause`` is written as in the query
+    (``NOT`` included), ``matched`` says whether the article satisfied it, and ``hits`` what the
+    article has of it (for a NOT clause, what violated it).
+    """
+    hits = f": {', '.join(clause.hits)}" if clause.hits else ""
+    absent = " (absent)" if clause.negated and clause.matched else ""
+    return f"{'✓' if clause.matched else '✗'} {clause.clause}{hits}{absent}"
 
 
 def _when(moment: datetime, tz: str) -> str:

@@ -109,3 +109,35 @@ def test_sigkill_mid_batch_then_restart_loses_and_duplicates_nothing(
     repeated = {k: n for k, n in delivered.items() if n > 1}
     assert sum(repeated.values()) - len(repeated) <= 1, repeated
     print(f"killed at {at_kill}/{ARTICLES} stored; repeated deliveries: {len(repeated)}")
+
+
+def test_ctrl_c_finishes_the_batch_in_flight_and_exits_cleanly(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    items = _items(feed_server)
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"- name: Kill Wire\n  url: {feed_server.add('/many.xml', rss_xml(items))}\n")
+    data = tmp_path / "data"
+    env = embedded_env(data, NEWSMON_PROCESS_BATCH_SIZE="8")
+    log = tmp_path / "run.out"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [NEWSMON, "run", "--feeds", str(feeds)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 180
+    while _stored(data / "articles.sqlite3") < 8:
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    assert proc.wait(timeout=60) == 0, log.read_text(errors="replace")
+    stopped_in = time.monotonic() - started
+    output = log.read_text(errors="replace")
+    assert "stopping: finishing the batches in flight" in output
+    assert "stage process stopped" in (data / "logs" / "run.log").read_text()
+    at_stop = _stored(data / "articles.sqlite3")
+
+    again = newsmon(env, "run", "--once", "--feeds", str(feeds))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _stored(data / "articles.sqlite3") == ARTICLES
+    print(f"stopped {stopped_in:.1f} s after Ctrl-C with {at_stop}/{ARTICLES} stored")

@@ -54,7 +54,7 @@ def build_alert(story: str = "story-1", **overrides: Any) -> Alert:
                 matched=True,
                 hits=["ceasefire"],
             ),
-            ClauseMatch(clause="topics:sport", field="topics", negated=True, matched=False),
+            ClauseMatch(clause="NOT topics:sport", field="topics", negated=True, matched=True),
         ],
         "topics": [
             TopicMatch(

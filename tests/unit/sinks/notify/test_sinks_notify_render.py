@@ -41,10 +41,12 @@ def test_times_are_shown_in_the_subscribers_zone(
 def test_clause_marks() -> None:
     failed = ClauseMatch(clause="topics:war", field="topics", negated=False, matched=False)
     violated = ClauseMatch(
-        clause="source:tabloid", field="source", negated=True, matched=True, hits=["tabloid"]
+        clause="NOT source:tabloid", field="source", negated=True, matched=False, hits=["tabloid"]
     )
+    kept = ClauseMatch(clause="NOT source:tabloid", field="source", negated=True, matched=True)
     assert clause_line(failed) == "✗ topics:war"
     assert clause_line(violated) == "✗ NOT source:tabloid: tabloid"
+    assert clause_line(kept) == "✓ NOT source:tabloid (absent)"
 
 
 def test_updates_show_the_copies_and_sources(
