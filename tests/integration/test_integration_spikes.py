@@ -144,6 +144,6 @@ def test_spike_alerts_once_per_window(watcher: SpikeWatcher) -> None:
     # Five minutes later the same spike is still on (6 stories: "edge" left the window), in
     # the same window slot: nothing new.
     later = NOW + timedelta(minutes=5)
-    still = check_spike(watcher.es, watcher.alias, _spike("fires", min_count=5), later)
+    still = watcher.check_one(_spike("fires", min_count=5), later)
     assert still is not None and still.alert_id == first[0].alert_id
     assert watcher.check(later) == []
