@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console, Group
@@ -23,9 +23,12 @@ from ingest import load_feeds
 from newsmon.backends import Backends, backends_for
 from newsmon.console import err, load_settings
 from newsmon.logs import setup_logging
-from newsmon.runners.run import Pipeline
 from newsmon.runners.status import RunStatus
 from newsmon.settings import Settings
+from newsmon.subscriptions_cli import CliError, load_file, store_subscription
+
+if TYPE_CHECKING:
+    from newsmon.runners.run import Pipeline
 
 STATUS_EVERY = 30.0
 """Seconds between status lines when the terminal cannot show a live one (a log, a pipe)."""
@@ -34,8 +37,6 @@ HOUSEKEEPING_EVERY = 3600.0
 
 
 def _load_subscriptions(backends: Backends, path: Path) -> int:
-    from newsmon.subscriptions_cli import load_file, store_subscription
-
     store = backends.subscriptions()
     store.setup()
     items = load_file(path)
@@ -100,7 +101,7 @@ def run(
         feed_count = len(load_feeds(feeds))
         loaded = _load_subscriptions(backends, subscriptions) if subscriptions else 0
         count = len(backends.subscriptions().list())
-    except NewsmonError as exc:
+    except (NewsmonError, CliError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
@@ -112,6 +113,8 @@ def run(
     def show_alert(text: str) -> None:
         with printing:
             console.print(Group(Rule("alert", style="yellow"), Text(text.rstrip())))
+
+    from newsmon.runners.run import Pipeline  # loads spaCy's modules: not for `--help`
 
     pipeline = Pipeline(settings, backends, feeds, status, show_alert)
     _stop_on_signals(pipeline.stop, console)
@@ -138,12 +141,12 @@ def _stop_on_signals(stop: threading.Event, console: Console) -> None:
         signal.signal(sig, handle)
 
 
-def _run_once(pipeline: Pipeline, console: Console) -> None:
+def _run_once(pipeline: "Pipeline", console: Console) -> None:
     pipeline.run_once()  # a stage's failure is kept for raise_errors
     console.print(pipeline.status.line())
 
 
-def _run_live(pipeline: Pipeline, console: Console, status: RunStatus) -> None:
+def _run_live(pipeline: "Pipeline", console: Console, status: RunStatus) -> None:
     threads = pipeline.start()
 
     next_upkeep = time.monotonic() + HOUSEKEEPING_EVERY
