@@ -19,7 +19,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from contract import NewsmonError
-from ingest import load_feeds
+from ingest import FeedStateStore, load_feeds
 from newsmon.backends import Backends, backends_for
 from newsmon.console import err, load_settings
 from newsmon.logs import setup_logging
@@ -55,9 +55,10 @@ def _banner(
     console.print(
         f"  data: {data.resolve()} · log: {settings.log_dir / 'run.log'}", highlight=False
     )
+    me = sys.argv[0] if "/" in sys.argv[0] else "newsmon"  # e.g. .venv/bin/newsmon, as typed
     console.print(
-        f"  search it: newsmon search 'topics:ceasefire'{data_option}"
-        f" · counts: newsmon stats{data_option} · alerts are printed below",
+        f"  search it: {me} search 'topics:ceasefire'{data_option}"
+        f" · counts: {me} stats{data_option} · alerts are printed below",
         highlight=False,
     )
     console.print("  Ctrl-C stops (the batches in flight are finished first)", highlight=False)
@@ -98,7 +99,7 @@ def run(
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     try:
         backends = backends_for(settings, embedded)
-        feed_count = len(load_feeds(feeds))
+        feed_list = load_feeds(feeds)
         loaded = _load_subscriptions(backends, subscriptions) if subscriptions else 0
         count = len(backends.subscriptions().list())
     except (NewsmonError, CliError) as exc:
@@ -106,7 +107,12 @@ def run(
         raise typer.Exit(1) from exc
     subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
     _banner(console, settings, backends, feeds, subs)
-    status = RunStatus(feeds=feed_count)
+    status = RunStatus(feeds=len(feed_list))
+    with FeedStateStore(settings.state_db) as states:  # a restart knows what is due already
+        for feed in feed_list:
+            state = states.get(feed.url)
+            if state.next_due or state.failures:
+                status.feed_known(feed.url, state)
 
     printing = threading.Lock()  # the notifier delivers several subscriptions at once
 

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from ingest import FeedBatch
+from ingest import FeedBatch, FeedState
 
 RATE_WINDOW = 600.0
 """Articles per minute are averaged over the last ten minutes (or since start)."""
@@ -28,6 +28,10 @@ class RunStatus:
     started: float = field(default_factory=time.monotonic)
     _feeds: dict[str, tuple[str, float]] = field(default_factory=dict)  # url -> (status, due)
     _samples: deque[tuple[float, int]] = field(default_factory=deque)
+
+    def feed_known(self, url: str, state: FeedState) -> None:
+        """A feed's stored state at start: when it is due, and whether its last poll failed."""
+        self._feeds[url] = ("failed" if state.failures else "ok", state.next_due)
 
     def feed_polled(self, batch: FeedBatch, published: int) -> None:
         """A feed was polled: its outcome and when it is due next."""

@@ -35,3 +35,10 @@ def test_articles_per_minute_since_start() -> None:
 
 def test_no_article_yet_is_zero_per_minute() -> None:
     assert RunStatus().per_minute() == 0.0
+
+
+def test_a_restart_starts_from_the_stored_states() -> None:
+    status = RunStatus(feeds=2)
+    status.feed_known("a", FeedState(next_due=time.time() + 600))
+    status.feed_known("b", FeedState(next_due=time.time() + 60, failures=2))
+    assert status.feed_counts(time.time()) == (0, 1, 1)
