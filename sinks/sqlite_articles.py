@@ -9,7 +9,8 @@ so ``newsmon search``, backtests and alerts agree with each other and with Elast
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from sinks.base import Sink, WriteReport
 from sinks.es_mapping import from_document, to_document
 from sinks.query_eval import FTS5_TOKENIZE, DocumentView, compile_query, fts5_row
 from sinks.spikes import SAMPLE_STORIES, Window, fires, spike_alert, spike_numbers, windows
-from sinks.sqlite_base import SqliteBase, sqlite_errors, to_ts
+from sinks.sqlite_base import SqliteBase, from_ts, sqlite_errors, to_ts
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -54,6 +55,28 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 def _story(article: Article) -> str:
     return article.story_id or article.id
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A matching document with its stored date (published, else fetched) and story."""
+
+    doc: dict[str, Any]
+    dated: datetime
+    story: str
+
+
+@dataclass
+class Tally:
+    """Articles and their distinct stories, counted as matches stream by."""
+
+    articles: int = 0
+    stories: set[str] = field(default_factory=set)
+
+    def add(self, story: str) -> None:
+        """Count one article of ``story``."""
+        self.articles += 1
+        self.stories.add(story)
 
 
 class SqliteArticleStore(SqliteBase, Sink[Article]):
@@ -124,35 +147,36 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
         rows = self._read("SELECT doc FROM articles WHERE id = ?", (article_id,))
         return from_document(orjson.loads(rows[0][0])) if rows else None
 
-    def _matching(self, query: str, span: Window | None) -> Iterator[dict[str, Any]]:
+    def _matching(self, query: str, span: Window | None) -> Iterator[Stored]:
         """Documents matching ``query`` dated in ``span`` (any date if None), newest first."""
         compiled = compile_query(query)
         start, end = (to_ts(span.start), to_ts(span.end)) if span else (float("-inf"), float("inf"))
+        columns = "a.doc, a.dated, a.story"
         expression = compiled.fts5()
         if expression is None:
-            sql = f"SELECT a.doc FROM articles a WHERE a.dated >= ? AND a.dated < ? {NEWEST_FIRST}"
+            sql = f"SELECT {columns} FROM articles a WHERE a.dated >= ? AND a.dated < ?"
             params: tuple[object, ...] = (start, end)
         else:
             sql = (
-                "SELECT a.doc FROM fts JOIN articles a ON a.rowid = fts.rowid"
-                f" WHERE fts MATCH ? AND a.dated >= ? AND a.dated < ? {NEWEST_FIRST}"
+                f"SELECT {columns} FROM fts JOIN articles a ON a.rowid = fts.rowid"
+                " WHERE fts MATCH ? AND a.dated >= ? AND a.dated < ?"
             )
             params = (expression, start, end)
         with sqlite_errors(f"searching {self.path}"):
-            rows = self._read(sql, params)
-        for (blob,) in rows:
+            rows = self._read(f"{sql} {NEWEST_FIRST}", params)
+        for blob, dated, story in rows:
             doc = orjson.loads(blob)
             if compiled.matches(DocumentView.of(doc)):
-                yield doc
+                yield Stored(doc, from_ts(dated), story)
 
     def search(self, query: str, since: datetime | None = None, limit: int = 20) -> SearchResult:
         """Newest matching articles first; ``total`` counts every match in the period."""
         span = Window(since, FAR_FUTURE) if since else None
         total, hits = 0, list[SearchHit]()
-        for doc in self._matching(query, span):
+        for found in self._matching(query, span):
             total += 1
             if len(hits) < limit:
-                hits.append(SearchHit.of(from_document(doc)))
+                hits.append(SearchHit.of(from_document(found.doc)))
         return SearchResult(query=query, since=since, total=total, hits=hits)
 
     def stats(self, since: datetime, until: datetime, top: int = 20) -> Stats:
@@ -187,31 +211,27 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
         """What ``query`` matched per day (in ``tz``) over the last ``days`` days; exact counts."""
         span, day_list = window(now, days, tz)
         zone = ZoneInfo(tz)
-        per_day: dict[date, tuple[int, set[str]]] = {d: (0, set()) for d in day_list}
-        stories: set[str] = set()
+        per_day = {d: Tally() for d in day_list}
+        total = Tally()
         samples: list[BacktestSample] = []
-        articles = 0
-        for doc in self._matching(query, span):
-            article = from_document(doc)
-            story = _story(article)
-            day = (article.published or article.fetched_at).astimezone(zone).date()
-            if day in per_day:
-                count, day_stories = per_day[day]
-                per_day[day] = (count + 1, day_stories | {story})
-            articles += 1
-            if story not in stories and len(samples) < SAMPLES:
-                samples.append(BacktestSample.model_validate(doc))
-            stories.add(story)
+        for found in self._matching(query, span):
+            day = per_day.get(found.dated.astimezone(zone).date())
+            if day is not None:
+                day.add(found.story)
+            if found.story not in total.stories and len(samples) < SAMPLES:
+                samples.append(BacktestSample.model_validate(found.doc))
+            total.add(found.story)
         return Backtest(
             query=query,
             tz=tz,
             start=span.start,
             end=span.end,
             per_day=[
-                BacktestDay(day=d, articles=n, stories=len(s)) for d, (n, s) in per_day.items()
+                BacktestDay(day=d, articles=t.articles, stories=len(t.stories))
+                for d, t in per_day.items()
             ],
-            articles=articles,
-            stories=len(stories),
+            articles=total.articles,
+            stories=len(total.stories),
             stories_exact=True,
             samples=samples,
         )
@@ -224,29 +244,27 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
         now = now.astimezone(UTC)
         spans = windows(now, spike)
         earliest = min(w.start for w in spans.values())
-        counted: dict[str, tuple[int, set[str]]] = {k: (0, set()) for k in spans}
-        current: list[Article] = []
-        for doc in self._matching(subscription.query, Window(earliest, now)):
-            article = from_document(doc)
-            dated = article.published or article.fetched_at
+        counted = {key: Tally() for key in spans}
+        current: list[Stored] = []  # newest first
+        for found in self._matching(subscription.query, Window(earliest, now)):
             for key, span in spans.items():
-                if span.start <= dated < span.end:
-                    n, story_ids = counted[key]
-                    counted[key] = (n + 1, story_ids | {_story(article)})
-                    if key == "current":
-                        current.append(article)
+                if span.start <= found.dated < span.end:
+                    counted[key].add(found.story)
+            if spans["current"].start <= found.dated:
+                current.append(found)
         numbers = spike_numbers(
             spike,
             spans["current"],
-            stories=len(counted["current"][1]),
-            articles=counted["current"][0],
-            baseline=[len(counted[f"d{day}"][1]) for day in range(1, spike.baseline_days + 1)],
+            stories=len(counted["current"].stories),
+            articles=counted["current"].articles,
+            baseline=[len(counted[f"d{day}"].stories) for day in range(1, spike.baseline_days + 1)],
         )
         if not fires(numbers):
             return None
-        by_story: dict[str, list[Article]] = {}
-        for article in current:  # newest first
-            by_story.setdefault(_story(article), []).append(article)
+        by_story: dict[str, list[Stored]] = {}
+        for found in current:
+            by_story.setdefault(found.story, []).append(found)
         top = sorted(by_story.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:SAMPLE_STORIES]
-        newest = max(current, key=lambda a: a.published or a.fetched_at)
-        return spike_alert(subscription, now, numbers, newest, [arts[0] for _, arts in top])
+        newest = max(current, key=lambda found: found.dated)
+        sampled = [from_document(copies[0].doc) for _, copies in top]
+        return spike_alert(subscription, now, numbers, from_document(newest.doc), sampled)
