@@ -60,3 +60,17 @@ def test_matcher_skips_disabled_and_orders_by_batch_then_id(
     ]
     assert matches[0].highlights["title"] == ["<em>Truce</em> agreed"]
     assert [m.subscription.id for m in matcher.match([first], kind="spike")] == ["spiky"]
+
+
+def test_a_listing_is_reused_until_any_connection_changes_the_subscriptions(
+    store: SqliteSubscriptionStore, tmp_path: Path
+) -> None:
+    store.put(_sub("a", "truce"))
+    first = store.list(kind="match")
+    assert store.list(kind="match") == first
+    other = SqliteSubscriptionStore(tmp_path / "alerts.sqlite3")  # e.g. the CLI, meanwhile
+    other.put(_sub("b", "ceasefire"))
+    assert [s.id for s in store.list(kind="match")] == ["a", "b"]
+    other.remove("a")
+    assert [s.id for s in store.list(kind="match")] == ["b"]
+    other.close()
