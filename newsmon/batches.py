@@ -5,9 +5,9 @@ failed for a transient reason."""
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from contract import ErrorEnvelope, PoisonMessage
 from newsmon.transport import Consumer, Producer, Record
@@ -62,15 +62,15 @@ def retry_delay(retries: int) -> float:
 
 def retry_batch(
     consumer: Consumer,
-    batch: Batch[Any],
+    records: Sequence[Record],
     retries: int,
     error: Exception,
     wait: Callable[[float], object] = time.sleep,
 ) -> None:
     """A transient failure: log it, rewind to the batch's first offsets and back off, so the
     next poll returns the same messages (nothing was committed)."""
-    log.warning("%s; will retry the batch of %d", error, batch.size)
-    consumer.rewind(batch.records)
+    log.warning("%s; will retry the batch of %d", error, len(records))
+    consumer.rewind(records)
     wait(retry_delay(retries))
 
 

@@ -74,7 +74,7 @@ def alert_once(
         alerts = store.record(matches, now)
     except TransientError as exc:
         stats.retries += 1
-        retry_batch(consumer, batch, stats.retries, exc)
+        retry_batch(consumer, batch.records, stats.retries, exc)
         return batch.size
     stats.retries = 0
     publish(producer, settings.topic_alerts, alerts)

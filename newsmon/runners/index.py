@@ -55,7 +55,7 @@ def index_once(
         report = sink.write_batch(articles)
     except TransientError as exc:
         stats.retries += 1
-        retry_batch(consumer, batch, stats.retries, exc)
+        retry_batch(consumer, batch.records, stats.retries, exc)
         return batch.size
     stats.retries = 0
     stats.indexed += report.written

@@ -157,7 +157,7 @@ def notify_once(
             consumer.commit()
     except TransientError as exc:
         stats.retries += 1
-        retry_batch(consumer, batch, stats.retries, exc, wait=stop.wait)
+        retry_batch(consumer, batch.records, stats.retries, exc, wait=stop.wait)
         return batch.size
     try:
         for outcome in notifier.flush_due(datetime.now(UTC)):

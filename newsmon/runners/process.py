@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from contract import TransientError
-from newsmon.batches import dead_letter, retry_delay, run_stage
+from newsmon.batches import dead_letter, retry_batch, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from processors.batch import process_batch
@@ -87,9 +87,7 @@ def process_once(
         consumer.commit()
     except TransientError as exc:
         stats.retries += 1
-        log.warning("%s; will retry the batch of %d", exc, len(records))
-        consumer.rewind(records)
-        wait(retry_delay(stats.retries))
+        retry_batch(consumer, records, stats.retries, exc, wait)
         return len(records)
     stats.retries = 0
     stats.enriched += len(result.enriched)
