@@ -3,6 +3,7 @@
 This package is the bottom layer: it imports nothing from the stages or the application.
 """
 
+from contract.addresses import AddressPolicy, AllowEntry, blocked_kind
 from contract.alert import Alert, AlertArticle, ClauseMatch, SpikeNumbers, alert_id
 from contract.article import (
     SCHEMA_VERSION,
@@ -13,6 +14,7 @@ from contract.article import (
 )
 from contract.envelope import ErrorEnvelope
 from contract.errors import (
+    BlockedAddress,
     ConfigError,
     FeedError,
     InvalidQuery,
@@ -41,10 +43,13 @@ from contract.topics import Topics
 __all__ = [
     "QUERY_FIELDS",
     "SCHEMA_VERSION",
+    "AddressPolicy",
     "Alert",
     "AlertArticle",
+    "AllowEntry",
     "AnyChannel",
     "Article",
+    "BlockedAddress",
     "Channel",
     "ClauseMatch",
     "ConfigError",
@@ -71,5 +76,6 @@ __all__ = [
     "WebhookChannel",
     "alert_id",
     "article_id",
+    "blocked_kind",
     "canonical_url",
 ]

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract.wire import parse_versioned
 
-SCHEMA_VERSION = 2
-"""2 added story_id, content_hash, duplicate_of and flags (v1 messages still read)."""
+SCHEMA_VERSION = 3
+"""2 added story_id, content_hash, duplicate_of and flags; 3 added updated_at (older messages
+still read)."""
 
 Lane = Literal["live", "replay"]
 
@@ -62,6 +63,11 @@ class Article(BaseModel):
     text: str = ""
     published: datetime | None = None
     fetched_at: datetime
+    updated_at: datetime | None = Field(
+        default=None,
+        description="when the feed changed this article's text after it was first published "
+        "(a correction): the id stays, this is a new version",
+    )
     source: str = Field(min_length=1, description="the feed's name")
     feed_url: str = ""
     language: str | None = Field(
@@ -86,7 +92,7 @@ class Article(BaseModel):
         description="why enrichment was partial, e.g. 'unsupported-language', 'no-text'",
     )
 
-    @field_validator("published", "fetched_at", "enriched_at")
+    @field_validator("published", "fetched_at", "updated_at", "enriched_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is None:

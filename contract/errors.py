@@ -18,13 +18,32 @@ class TransientError(NewsmonError):
 
 
 class FeedError(NewsmonError):
-    """A feed could not be fetched or parsed. Names the feed; the other feeds go on."""
+    """A feed could not be fetched or parsed. Names the feed; the other feeds go on.
 
-    def __init__(self, feed: str, reason: str, *, transient: bool = True) -> None:
+    Args:
+        feed: the feed's name.
+        reason: what went wrong, naming the URL where one is involved.
+        transient: a later attempt may succeed soon (timeouts, 5xx, 429): a short backoff;
+            otherwise (4xx, not a feed, over budget, refused) a long one.
+        status: the HTTP status, when the server answered with an error.
+        retry_after: seconds the server asked us to wait (``Retry-After``), if it did.
+    """
+
+    def __init__(
+        self,
+        feed: str,
+        reason: str,
+        *,
+        transient: bool = True,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"feed {feed!r}: {reason}")
         self.feed = feed
         self.reason = reason
         self.transient = transient
+        self.status = status
+        self.retry_after = retry_after
 
 
 class PoisonMessage(NewsmonError):
@@ -56,3 +75,33 @@ class InvalidQuery(NewsmonError):
         super().__init__(f"invalid query {query!r}: {reason}")
         self.query = query
         self.reason = reason
+
+
+class BlockedAddress(NewsmonError):
+    """A URL's host is, or resolves to, an address newsmon does not fetch (SSRF guard).
+
+    Args:
+        host: the host as written in the URL.
+        address: the address it is or resolved to.
+        kind: what the address is ("loopback", "private", "cloud metadata", ...).
+    """
+
+    def __init__(self, host: str, address: str, kind: str) -> None:
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        what = f"{article} {kind} address (private networks are not fetched)"
+        if _same_address(host, address):
+            super().__init__(f"{address} is {what}")
+        else:
+            super().__init__(f"{host} resolves to {address}, {what}")
+        self.host = host
+        self.address = address
+        self.kind = kind
+
+
+def _same_address(host: str, address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")) == ipaddress.ip_address(address)
+    except ValueError:
+        return False

@@ -1,7 +1,14 @@
-"""Turning a feed's bytes into contract Articles."""
+"""Turning a feed's bytes into contract Articles: decoded right, plain text, every skip counted.
 
+The bytes are decoded here (HTTP charset, BOM, XML declaration, sniffing: :mod:`ingest.encoding`)
+and handed to feedparser as UTF-8, with its HTML sanitiser and URI rewriting off: every text
+field becomes plain text (:mod:`ingest.html_text`) anyway, in linear time.
+"""
+
+import hashlib
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,64 +18,139 @@ import feedparser
 from pydantic import ValidationError
 
 from contract import SCHEMA_VERSION, Article, FeedError, article_id, canonical_url
+from ingest.encoding import decode_document, to_utf8_xml
 from ingest.feeds_file import FeedSpec
-from ingest.html_text import html_to_text
+from ingest.html_text import clean_controls, plain_text
 
 MAX_FUTURE = timedelta(days=1)
+MAX_ARTICLE_CHARS = 100_000
+"""Default cap on an article's text (and summary): more is cut, flagged ``text-truncated``."""
+MAX_TITLE_CHARS = 1_000
+MAX_ENTRY_ERRORS = 20
+"""Per-entry messages kept per poll (the counts are always complete)."""
+UNDECODABLE_LIMIT = 0.01
+"""Above this share of undecodable bytes a feed is refused rather than stored garbled."""
+
+SKIPS = ("no-link", "duplicate-link")
+"""Entry outcomes that drop the entry; the others repair it and keep it."""
+REPAIRS = ("bad-date", "future-date", "text-truncated", "markup-removed")
+TRUNCATED = "text-truncated"
+
 _LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
+_HTML_PAGE = re.compile(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S
+)
+_ALTERNATE = re.compile(
+    r"<link\b(?=[^>]*\brel=[\"']?alternate)(?=[^>]*\btype=[\"']?application/(?:rss|atom)\+xml)"
+    r"[^>]*\bhref=[\"']?([^\"'\s>]+)",
+    re.I,
+)
 
 
 @dataclass
 class ParsedFeed:
-    """The articles of one feed body, and the entries that could not become articles.
+    """The articles of one feed body, and what happened to the entries that needed care.
 
     Attributes:
         articles: one per distinct article id, in feed order.
-        errors: one message per skipped entry, naming the feed and the entry.
+        errors: a message per skipped entry (the first :data:`MAX_ENTRY_ERRORS`), naming the
+            feed and the entry.
         language: the language the feed declares, normalised ("en-US" -> "en").
+        issues: entries per outcome: skipped (:data:`SKIPS`) or repaired (:data:`REPAIRS`).
+        notes: one line per thing that was off with the feed as a whole (its encoding, XML
+            that had to be read leniently), for ``newsmon feeds status``.
+        encoding: the character encoding the body was decoded with.
     """
 
     articles: list[Article] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     language: str | None = None
+    issues: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+    def note_entry(self, issue: str, message: str | None = None) -> None:
+        """Count one entry's ``issue``; keep its message while there is room."""
+        self.issues[issue] += 1
+        if message and len(self.errors) < MAX_ENTRY_ERRORS:
+            self.errors.append(message)
 
 
-def parse_feed(body: bytes, feed: FeedSpec, fetched_at: datetime) -> ParsedFeed:
+def parse_feed(
+    body: bytes,
+    feed: FeedSpec,
+    fetched_at: datetime,
+    content_type: str | None = None,
+    *,
+    max_chars: int = MAX_ARTICLE_CHARS,
+) -> ParsedFeed:
     """Parse an RSS, Atom or RDF body into Articles for the ``live`` lane.
 
+    Args:
+        body: the bytes as received (after content decoding).
+        feed: the feed they came from (its URL is the base of relative links).
+        fetched_at: when they were fetched.
+        content_type: the HTTP ``Content-Type``, whose charset is honoured.
+        max_chars: cap on each article's text and summary.
+
     Raises:
-        FeedError: (not transient) the body is not a feed at all.
+        FeedError: (not transient) the body is not a feed, or could not be decoded.
     """
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)
-    headers = {"content-type": "application/xml"}
-    if urlsplit(feed.url).scheme.lower() in ("http", "https"):
+    if not body.strip():
+        raise FeedError(feed.name, "not a parseable feed: empty body", transient=False)
+    decoded = decode_document(body, content_type)
+    if decoded.replaced > UNDECODABLE_LIMIT * len(body):
+        raise FeedError(
+            feed.name,
+            f"cannot decode the body as {decoded.encoding} ({decoded.replaced} bytes invalid)",
+            transient=False,
+        )
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    if _is_http(feed.url):
         headers["content-location"] = feed.url  # base for relative links
-    parsed = feedparser.parse(body, response_headers=headers)
-    channel = parsed.get("feed", {})
-    if (
-        not parsed.entries
-        and not channel.get("title")
-        and (parsed.bozo or not parsed.get("version"))
-    ):
-        reason = parsed.get("bozo_exception") or "no feed elements found"
-        raise FeedError(feed.name, f"not a parseable feed: {reason}", transient=False)
-    feed_language = normalize_language(
-        channel.get("language") or (channel.get("title_detail") or {}).get("language")
+    parsed = feedparser.parse(
+        to_utf8_xml(decoded),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
-    result = ParsedFeed(language=feed_language)
+    channel = parsed.get("feed", {})
+    if not parsed.entries and not channel.get("title") and (parsed.bozo or not parsed.version):
+        raise FeedError(feed.name, _not_a_feed(decoded.text, parsed), transient=False)
+    result = ParsedFeed(
+        language=normalize_language(
+            channel.get("language") or (channel.get("title_detail") or {}).get("language")
+        ),
+        encoding=decoded.encoding,
+    )
+    if decoded.note:
+        result.notes.append(f"encoding: {decoded.note}")
+    if parsed.bozo and parsed.entries and not _is_encoding_notice(parsed.get("bozo_exception")):
+        result.notes.append(f"malformed XML, read leniently: {parsed.get('bozo_exception')}")
     seen: set[str] = set()
     for index, entry in enumerate(parsed.entries):
-        try:
-            article = _to_article(entry, feed, fetched_at, feed_language)
-        except (ValueError, ValidationError) as exc:
-            title = _text(entry, "title")[:80]
-            result.errors.append(f"feed {feed.name!r}: entry {index} ({title!r}): {exc}")
+        article = _entry_article(entry, index, feed, fetched_at, result, max_chars)
+        if article is None:
             continue
-        if article.id not in seen:
-            seen.add(article.id)
-            result.articles.append(article)
+        if article.id in seen:
+            result.note_entry(
+                "duplicate-link",
+                f"feed {feed.name!r}: entry {index} ({article.title[:80]!r}): "
+                f"same link as an earlier entry ({article.url}); the first one is kept",
+            )
+            continue
+        seen.add(article.id)
+        result.articles.append(article)
     return result
+
+
+def content_hash(article: Article) -> str:
+    """A hash of what the feed says about the article (title and text): a change is a new
+    version of it."""
+    payload = f"{article.title}\n{article.summary}\n{article.text}".encode()
+    return hashlib.sha256(payload).hexdigest()[:32]
 
 
 def normalize_language(value: object) -> str | None:
@@ -79,63 +161,135 @@ def normalize_language(value: object) -> str | None:
     return primary if _LANGUAGE_RE.fullmatch(primary) else None
 
 
-def _to_article(
-    entry: Any, feed: FeedSpec, fetched_at: datetime, feed_language: str | None
-) -> Article:
+def _is_http(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def _is_encoding_notice(exc: object) -> bool:
+    return type(exc).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
+
+
+def _not_a_feed(text: str, parsed: Any) -> str:
+    head = text[:65536]
+    if _HTML_PAGE.match(head):
+        link = _ALTERNATE.search(head)
+        return "not a feed: got an HTML page" + (
+            f" (it links to a feed at {link.group(1)[:200]})" if link else ""
+        )
+    reason = parsed.get("bozo_exception") or "no feed elements found"
+    return f"not a parseable feed: {str(reason)[:200]}"
+
+
+def _entry_article(
+    entry: Any,
+    index: int,
+    feed: FeedSpec,
+    fetched_at: datetime,
+    result: ParsedFeed,
+    max_chars: int,
+) -> Article | None:
+    """The entry as an Article, counting what was repaired; None (counted) when skipped."""
+    title, title_markup = _field(entry, "title", single_line=True)
+    title = title[:MAX_TITLE_CHARS]
+    where = f"feed {feed.name!r}: entry {index} ({title[:80]!r})"
     link = _link(entry, feed)
-    title = _text(entry, "title")
-    summary = _text(entry, "summary")
-    bodies = [html_to_text(c.get("value") or "") for c in entry.get("content") or []]
-    text = max([summary, *bodies], key=len)
-    return Article(
-        schema_version=SCHEMA_VERSION,
-        id=article_id(link),
-        url=canonical_url(link),
-        title=title,
-        summary=summary,
-        text=text,
-        published=_published(entry, fetched_at),
-        fetched_at=fetched_at,
-        source=feed.name,
-        feed_url=feed.url,
-        language=_entry_language(entry) or feed_language,
-        lane="live",
-    )
+    if link is None:
+        result.note_entry("no-link", f"{where}: no usable link (no http(s) link or URL guid)")
+        return None
+    summary, summary_markup = _field(entry, "summary")
+    bodies = [_text(c.get("value"), c.get("type")) for c in entry.get("content") or []]
+    text, text_markup = max([(summary, summary_markup), *bodies], key=lambda pair: len(pair[0]))
+    flags: list[str] = []
+    if title_markup or summary_markup or text_markup:
+        result.note_entry("markup-removed")
+    if len(text) > max_chars or len(summary) > max_chars:
+        text, summary = _cut(text, max_chars), _cut(summary, max_chars)
+        flags.append(TRUNCATED)
+        result.note_entry(TRUNCATED)
+    published = _published(entry, fetched_at, result)
+    try:
+        return Article(
+            schema_version=SCHEMA_VERSION,
+            id=article_id(link),
+            url=canonical_url(link),
+            title=title,
+            summary=summary,
+            text=text,
+            published=published,
+            fetched_at=fetched_at,
+            source=feed.name,
+            feed_url=feed.url,
+            language=_entry_language(entry) or result.language,
+            lane="live",
+            flags=flags,
+        )
+    except (ValueError, ValidationError) as exc:  # a link canonical_url cannot take apart
+        result.note_entry("no-link", f"{where}: unusable link {link[:200]!r}: {exc}")
+        return None
 
 
-def _link(entry: Any, feed: FeedSpec) -> str:
-    """The entry's link, or its guid when that is a URL."""
-    base = feed.url if urlsplit(feed.url).scheme.lower() in ("http", "https") else ""
+def _link(entry: Any, feed: FeedSpec) -> str | None:
+    """The entry's http(s) link, or its guid when that is one."""
+    base = feed.url if _is_http(feed.url) else ""
     for candidate, relative_ok in ((entry.get("link"), True), (entry.get("id"), False)):
         if not isinstance(candidate, str) or not candidate.strip():
             continue
-        url = urljoin(base, candidate.strip()) if relative_ok and base else candidate.strip()
-        parts = urlsplit(url)
-        if parts.scheme.lower() in ("http", "https") and parts.hostname:
-            return url
-    raise ValueError("no usable link (no link, and the guid is not a URL)")
+        url = clean_controls(candidate.strip(), single_line=True)
+        try:
+            url = urljoin(base, url) if relative_ok and base else url
+            parts = urlsplit(url)
+            if parts.scheme.lower() in ("http", "https") and parts.hostname:
+                parts.port  # noqa: B018 -- raises on a port out of range
+                return url
+        except ValueError:
+            continue
+    return None
 
 
-def _text(entry: Any, key: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str):
-        return ""
+def _field(entry: Any, key: str, *, single_line: bool = False) -> tuple[str, bool]:
     detail = entry.get(f"{key}_detail") or {}
-    if detail.get("type") == "text/plain":
-        return " ".join(value.split())
-    return html_to_text(value)
+    text, markup = _text(entry.get(key), detail.get("type"))
+    return clean_controls(text, single_line=single_line), markup
 
 
-def _published(entry: Any, fetched_at: datetime) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed"):
-        parsed: time.struct_time | None = entry.get(key)
+def _text(value: object, content_type: object) -> tuple[str, bool]:
+    if not isinstance(value, str):
+        return "", False
+    text, markup = plain_text(value, is_html=content_type != "text/plain")
+    return clean_controls(text), markup
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, at the last line or word break before it."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for sep in ("\n", " "):
+        at = head.rfind(sep)
+        if at > limit * 0.8:
+            return head[:at].rstrip()
+    return head
+
+
+def _published(entry: Any, fetched_at: datetime, result: ParsedFeed) -> datetime | None:
+    given = False
+    for key in ("published", "updated"):
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", warning
+        raw = dict.get(entry, key)
+        parsed: time.struct_time | None = dict.get(entry, f"{key}_parsed")
+        given = given or bool(raw)
         if parsed is None:
             continue
         try:
             published = datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             continue
-        return fetched_at if published > fetched_at + MAX_FUTURE else published
+        if published > fetched_at + MAX_FUTURE:
+            result.note_entry("future-date")
+            return fetched_at
+        return published
+    if given:
+        result.note_entry("bad-date")
     return None
 
 

@@ -1,13 +1,19 @@
-"""Per-feed polling state and the ids already published, kept in SQLite across restarts."""
+"""Per-feed polling state and the articles already published, kept in SQLite across restarts.
 
+Besides what the next poll needs (validators, when it is due, the backoff), a feed's row keeps
+what ``newsmon feeds status`` shows: its last outcome, where it moved, whether it is disabled,
+how many articles it gave and which entries were skipped or repaired, and why.
+"""
+
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -26,6 +32,24 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (feed_url, article_id)
 ) WITHOUT ROWID;
 """
+# Columns added after the first release, created on open when missing.
+_ADDED = {
+    "feeds": (
+        ("name", "TEXT"),
+        ("fetch_url", "TEXT"),
+        ("disabled", "TEXT"),
+        ("articles", "INTEGER NOT NULL DEFAULT 0"),
+        ("issues", "TEXT NOT NULL DEFAULT '{}'"),
+        ("notes", "TEXT NOT NULL DEFAULT '[]'"),
+        ("last_status", "TEXT"),
+        ("last_poll", "REAL"),
+    ),
+    "seen": (("content_hash", "TEXT"),),
+}
+_COLUMNS = (
+    "etag, last_modified, next_due, failures, last_error, last_ok, name, fetch_url, disabled, "
+    "articles, issues, notes, last_status, last_poll"
+)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
@@ -40,6 +64,15 @@ class FeedState:
         failures: consecutive failures (drives the backoff).
         last_error: the most recent failure, naming the feed.
         last_ok: when the feed was last fetched successfully, as a UTC epoch.
+        name: the feed's name when it was last polled.
+        fetch_url: where the feed moved for good (301/308); polled there from then on.
+        disabled: why the feed is no longer polled (HTTP 410), until ``feeds enable``.
+        articles: articles published from this feed, in all.
+        issues: entries skipped or repaired in the feed's latest content, per reason
+            (``no-link``: 3, ...): a feed that keeps a bad entry counts it once.
+        notes: what was off with the feed as a whole at its last poll (its encoding, ...).
+        last_status: the outcome of the last poll: ok, not_modified, failed, disabled.
+        last_poll: when the feed was last polled, as a UTC epoch.
     """
 
     etag: str | None = None
@@ -48,10 +81,28 @@ class FeedState:
     failures: int = 0
     last_error: str | None = None
     last_ok: float | None = None
+    name: str | None = None
+    fetch_url: str | None = None
+    disabled: str | None = None
+    articles: int = 0
+    issues: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    last_status: str | None = None
+    last_poll: float | None = None
+
+
+def _state(row: tuple[Any, ...]) -> FeedState:
+    (etag, modified, due, failures, error, ok, name, moved, disabled, articles, issues, notes,
+     status, polled) = row  # fmt: skip
+    return FeedState(
+        etag, modified, due, failures, error, ok, name, moved, disabled, articles,
+        json.loads(issues or "{}"), tuple(json.loads(notes or "[]")), status, polled,
+    )  # fmt: skip
 
 
 class FeedStateStore:
-    """SQLite-backed :class:`FeedState` per feed URL, and the article ids already published.
+    """SQLite-backed :class:`FeedState` per feed URL, and the articles already published with
+    the hash of their content (a changed hash is a new version).
 
     One process at a time; safe to share between threads of that process.
     """
@@ -61,74 +112,113 @@ class FeedStateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock:
+        with self._lock, self._conn:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            for table, columns in _ADDED.items():
+                have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                for name, kind in columns:
+                    if name not in have:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def get(self, feed_url: str) -> FeedState:
         """The state of ``feed_url``; an empty state if it was never polled."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT etag, last_modified, next_due, failures, last_error, last_ok "
-                "FROM feeds WHERE feed_url = ?",
-                (feed_url,),
+                f"SELECT {_COLUMNS} FROM feeds WHERE feed_url = ?", (feed_url,)
             ).fetchone()
-        if row is None:
-            return FeedState()
-        return FeedState(*row)
+        return FeedState() if row is None else _state(row)
 
-    def unseen(self, feed_url: str, ids: Iterable[str]) -> set[str]:
-        """The ids in ``ids`` not yet committed for ``feed_url``."""
-        wanted = set(ids)
-        found: set[str] = set()
+    def all(self) -> dict[str, FeedState]:
+        """Every feed ever polled, by URL."""
         with self._lock:
-            for chunk in _chunks(sorted(wanted)):
+            rows = self._conn.execute(f"SELECT feed_url, {_COLUMNS} FROM feeds").fetchall()
+        return {row[0]: _state(row[1:]) for row in rows}
+
+    def seen_hashes(self, feed_url: str, ids: Iterable[str]) -> dict[str, str | None]:
+        """Of ``ids``, those already published for ``feed_url``, with their content hash (None
+        for articles published before hashes were kept)."""
+        found: dict[str, str | None] = {}
+        with self._lock:
+            for chunk in _chunks(sorted(set(ids))):
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    f"SELECT article_id FROM seen WHERE feed_url = ? AND article_id IN ({marks})",
+                    "SELECT article_id, content_hash FROM seen "
+                    f"WHERE feed_url = ? AND article_id IN ({marks})",
                     (feed_url, *chunk),
                 )
-                found.update(row[0] for row in rows)
-        return wanted - found
+                found.update(rows)
+        return found
 
-    def commit(self, feed_url: str, state: FeedState, article_ids: Iterable[str]) -> None:
-        """Save ``state`` and mark ``article_ids`` seen, in one transaction.
-
-        Call only once the broker has acknowledged the articles.
-        """
+    def commit(
+        self, feed_url: str, state: FeedState, seen: Iterable[tuple[str, str | None]]
+    ) -> None:
+        """Save ``state`` and mark ``seen`` (article id, content hash) published, in one
+        transaction. Call only once the broker has acknowledged the articles."""
         now = time.time()
         with self._lock, self._conn:
             self._conn.execute(
-                "INSERT INTO feeds (feed_url, etag, last_modified, next_due, failures, "
-                "last_error, last_ok) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (feed_url) DO UPDATE SET etag = excluded.etag, "
-                "last_modified = excluded.last_modified, next_due = excluded.next_due, "
-                "failures = excluded.failures, last_error = excluded.last_error, "
-                "last_ok = excluded.last_ok",
+                f"INSERT OR REPLACE INTO feeds (feed_url, {_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    feed_url,
-                    state.etag,
-                    state.last_modified,
-                    state.next_due,
-                    state.failures,
-                    state.last_error,
-                    state.last_ok,
+                    feed_url, state.etag, state.last_modified, state.next_due, state.failures,
+                    state.last_error, state.last_ok, state.name, state.fetch_url, state.disabled,
+                    state.articles, json.dumps(dict(state.issues), sort_keys=True),
+                    json.dumps(list(state.notes)), state.last_status, state.last_poll,
                 ),
-            )
+            )  # fmt: skip
             self._conn.executemany(
-                "INSERT OR IGNORE INTO seen (feed_url, article_id, first_seen) VALUES (?, ?, ?)",
-                ((feed_url, article_id, now) for article_id in article_ids),
+                "INSERT INTO seen (feed_url, article_id, first_seen, content_hash) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (feed_url, article_id) "
+                "DO UPDATE SET content_hash = excluded.content_hash",
+                ((feed_url, article_id, now, digest) for article_id, digest in seen),
             )
 
-    def record_failure(self, feed_url: str, error: str, next_due: float) -> None:
-        """Count one more consecutive failure; validators and seen ids are left alone."""
+    def record_failure(
+        self,
+        feed_url: str,
+        error: str,
+        next_due: float,
+        *,
+        name: str | None = None,
+        disabled: str | None = None,
+    ) -> None:
+        """Count one more consecutive failure; validators and seen ids are left alone.
+
+        Args:
+            disabled: set to say why the feed is no longer polled (a 410).
+        """
+        status = "disabled" if disabled else "failed"
         with self._lock, self._conn:
             self._conn.execute(
-                "INSERT INTO feeds (feed_url, next_due, failures, last_error) VALUES (?, ?, 1, ?) "
+                "INSERT INTO feeds (feed_url, next_due, failures, last_error, name, disabled, "
+                "last_status, last_poll) VALUES (?, ?, 1, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (feed_url) DO UPDATE SET next_due = excluded.next_due, "
-                "failures = feeds.failures + 1, last_error = excluded.last_error",
-                (feed_url, next_due, error),
+                "failures = feeds.failures + 1, last_error = excluded.last_error, "
+                "name = coalesce(excluded.name, feeds.name), disabled = excluded.disabled, "
+                "last_status = excluded.last_status, last_poll = excluded.last_poll",
+                (feed_url, next_due, error, name, disabled, status, time.time()),
+            )
+
+    def defer(self, feed_url: str, until: float) -> None:
+        """Poll ``feed_url`` no earlier than ``until`` (its host asked to slow down)."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO feeds (feed_url, next_due) VALUES (?, ?) ON CONFLICT (feed_url) "
+                "DO UPDATE SET next_due = max(feeds.next_due, excluded.next_due)",
+                (feed_url, until),
+            )
+
+    def enable(self, feed_url: str) -> bool:
+        """Poll a disabled feed again, now; False if it was not disabled."""
+        with self._lock, self._conn:
+            return bool(
+                self._conn.execute(
+                    "UPDATE feeds SET disabled = NULL, failures = 0, next_due = 0 "
+                    "WHERE feed_url = ? AND disabled IS NOT NULL",
+                    (feed_url,),
+                ).rowcount
             )
 
     def prune_seen(self, before: float) -> int:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from contract import NewsmonError, Subscription
-from newsmon.console import err, load_settings
+from newsmon.console import err, load_settings, safe
 from newsmon.logs import setup_logging
 
 
@@ -56,7 +56,7 @@ def alert(
     try:
         stats = run_alerter(settings, stop, ClusterBackends(settings), until_idle=until_idle)
     except NewsmonError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(1) from exc
     err.print(
         f"{stats.articles} article(s): {stats.matches} match(es), {stats.alerts} alert(s), "
@@ -88,7 +88,7 @@ def notify(
             settings, stop, backends, cached_subscriptions(store.get), until_idle=until_idle
         )
     except NewsmonError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(1) from exc
     outcomes = ", ".join(f"{n} {status}" for status, n in sorted(stats.outcomes.items()))
     err.print(

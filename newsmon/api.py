@@ -23,6 +23,7 @@ from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientEr
 from newsmon.backends import AlertRecorder, Subscriptions, backends_for
 from newsmon.es_clients import make_es
 from newsmon.settings import Settings
+from newsmon.subscriptions_cli import refused_channel
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient
@@ -144,6 +145,8 @@ def add_subscription(
         Subscription.model_validate(raw, extra="forbid")
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
+    if why := refused_channel(subscription, backend.settings.address_policy()):
+        raise HTTPException(400, f"invalid subscription: {why}")
     store = backend.subscriptions
     existing = store.get(subscription.id)
     if existing is not None and not replace:

@@ -14,7 +14,8 @@ from rich.table import Table
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
 from newsmon.backends import ClusterBackends
-from newsmon.console import err, load_settings, out
+from newsmon.console import err, load_settings, out, safe
+from newsmon.feeds_cli import feeds_app
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
 from newsmon.run_cli import run
@@ -31,7 +32,7 @@ app = typer.Typer(
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}")
+    err.print(f"[red]error:[/] {safe(exc)}")
     return typer.Exit(1)
 
 
@@ -44,7 +45,7 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
         return
     table = Table("environment variable", "value", "meaning")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(safe, row))
     out.print(table)
 
 
@@ -72,7 +73,11 @@ def poll(
         task = progress.add_task("", total=None)
 
         def on_batch(batch: object, published: int) -> None:
-            progress.update(task, advance=1, description=f"{batch.feed.name}: {batch.status}")  # type: ignore[attr-defined]
+            progress.update(
+                task,
+                advance=1,
+                description=f"{safe(batch.feed.name)}: {batch.status}",  # type: ignore[attr-defined]
+            )
 
         async def main() -> PollSummary:
             # Ctrl-C / SIGTERM: finish (publish and commit) the feed in hand, then stop.
@@ -96,7 +101,7 @@ def poll(
             f"{summary.failed} failed; {summary.published} article(s) published"
         )
         for line in summary.errors:
-            err.print(f"[yellow]{line}[/]")
+            err.print(f"[yellow]{safe(line)}[/]")
     if summary.failed and summary.failed == summary.feeds:
         raise typer.Exit(1)
 
@@ -198,7 +203,7 @@ def tag(
         try:
             batch.append(article_from_input(line, where=f"stdin line {n}"))
         except PoisonMessage as exc:
-            err.print(f"[red]{exc}[/]")
+            err.print(f"[red]{safe(exc)}[/]")
             failures += 1
         if len(batch) >= settings.process_batch_size:
             flush()
@@ -210,6 +215,7 @@ def tag(
 app.command("eval")(eval_command)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(feeds_app, name="feeds")
 app.command()(alert)
 app.command()(notify)
 app.command()(api)

@@ -2,7 +2,9 @@
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from contract.text import printable
 from newsmon.settings import Settings
 
 # No emoji codes: ":flag_..." sequences occur in queries and headlines (countries:Ukraine: ...).
@@ -15,5 +17,11 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValueError as exc:
-        err.print(f"[red]invalid configuration:[/] {exc}")
+        err.print(f"[red]invalid configuration:[/] {safe(exc)}")
         raise typer.Exit(2) from exc
+
+
+def safe(text: object) -> str:
+    """Data (feed text, an error naming a feed) for a Rich markup string: control characters
+    made visible and inert, markup such as ``[/]`` or ``[link=...]`` escaped."""
+    return escape(printable(text))

@@ -18,10 +18,11 @@ from rich.live import Live
 from rich.rule import Rule
 from rich.text import Text
 
-from contract import NewsmonError
+from contract import AddressPolicy, NewsmonError
+from contract.text import printable
 from ingest import FeedStateStore, load_feeds
 from newsmon.backends import Backends, backends_for
-from newsmon.console import err, load_settings
+from newsmon.console import err, load_settings, safe
 from newsmon.logs import setup_logging
 from newsmon.runners.status import RunStatus
 from newsmon.settings import Settings
@@ -36,13 +37,18 @@ HOUSEKEEPING_EVERY = 3600.0
 """Seconds between prunes of the local log while running."""
 
 
-def _load_subscriptions(backends: Backends, path: Path) -> int:
+def _load_subscriptions(backends: Backends, path: Path, policy: AddressPolicy) -> int:
     store = backends.subscriptions()
     store.setup()
     items = load_file(path)
     for n, item in enumerate(items, start=1):
-        store_subscription(store, item, replace=True, where=f"{path} item {n}: ")
+        store_subscription(store, item, replace=True, where=f"{path} item {n}: ", policy=policy)
     return len(items)
+
+
+def _me() -> str:
+    """How the user started newsmon (e.g. .venv/bin/newsmon), to quote in hints."""
+    return sys.argv[0] if "/" in sys.argv[0] else "newsmon"
 
 
 def _banner(
@@ -55,7 +61,7 @@ def _banner(
     console.print(
         f"  data: {data.resolve()} · log: {settings.log_dir / 'run.log'}", highlight=False
     )
-    me = sys.argv[0] if "/" in sys.argv[0] else "newsmon"  # e.g. .venv/bin/newsmon, as typed
+    me = _me()
     console.print(
         f"  search it: {me} search 'topics:ceasefire'{data_option}"
         f" · counts: {me} stats{data_option} · alerts are printed below",
@@ -100,10 +106,11 @@ def run(
     try:
         backends = backends_for(settings, embedded)
         feed_list = load_feeds(feeds)
-        loaded = _load_subscriptions(backends, subscriptions) if subscriptions else 0
+        policy = settings.address_policy()
+        loaded = _load_subscriptions(backends, subscriptions, policy) if subscriptions else 0
         count = len(backends.subscriptions().list())
     except (NewsmonError, CliError) as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {safe(exc)}", highlight=False)
         raise typer.Exit(1) from exc
     subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
     _banner(console, settings, backends, feeds, subs)
@@ -118,7 +125,7 @@ def run(
 
     def show_alert(text: str) -> None:
         with printing:
-            console.print(Group(Rule("alert", style="yellow"), Text(text.rstrip())))
+            console.print(Group(Rule("alert", style="yellow"), Text(printable(text.rstrip()))))
 
     from newsmon.runners.run import Pipeline  # loads spaCy's modules: not for `--help`
 
@@ -131,8 +138,22 @@ def run(
     try:
         pipeline.raise_errors()
     except (NewsmonError, RuntimeError) as exc:
-        err.print(f"[red]error:[/] {exc} (see {settings.log_dir / 'run.log'})", highlight=False)
+        err.print(
+            f"[red]error:[/] {safe(exc)} (see {safe(settings.log_dir / 'run.log')})",
+            highlight=False,
+        )
         raise typer.Exit(1) from exc
+    polled = pipeline.polled
+    if once and polled is not None and polled.all_failed:
+        data_option = (
+            "" if settings.data_dir == Path(".newsmon") else f" --data {settings.data_dir}"
+        )
+        err.print(
+            f"[red]error:[/] every feed failed ({polled.feeds}); why: "
+            f"{safe(_me())} feeds status --feeds {safe(feeds)}{safe(data_option)}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 def _stop_on_signals(stop: threading.Event, console: Console) -> None:

@@ -16,7 +16,7 @@ from rich.table import Table
 from contract import NewsmonError
 from ingest.feeds_file import parse_interval
 from newsmon.backends import backends_for
-from newsmon.console import err, load_settings, out
+from newsmon.console import err, load_settings, out, safe
 from newsmon.settings import Settings
 from sinks.article_queries import ArticleQueries, SearchResult, Stats
 
@@ -53,7 +53,7 @@ def _articles(data: Path | None, embedded: bool) -> tuple[Settings, ArticleQueri
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -65,17 +65,21 @@ def _when(hit_published: datetime | None, fetched: datetime | None) -> str:
 def print_results(result: SearchResult) -> None:
     """The hits, newest first, with topics and entities."""
     shown = len(result.hits)
-    out.print(f"{result.total} article(s) match {result.query!r}; newest {shown}:", highlight=False)
+    out.print(
+        f"{result.total} article(s) match {safe(repr(result.query))}; newest {shown}:",
+        highlight=False,
+    )
     for hit in result.hits:
         out.print(
-            f"[b]{hit.title}[/]  [dim]{_when(hit.published, hit.fetched_at)} · {hit.source}[/]",
+            f"[b]{safe(hit.title)}[/]  "
+            f"[dim]{_when(hit.published, hit.fetched_at)} · {safe(hit.source)}[/]",
             highlight=False,
         )
-        out.print(f"  {hit.url}", highlight=False, soft_wrap=True)
+        out.print(f"  {safe(hit.url)}", highlight=False, soft_wrap=True)
         if hit.topics:
-            out.print(f"  topics: {', '.join(hit.topics)}", highlight=False)
+            out.print(f"  topics: {safe(', '.join(hit.topics))}", highlight=False)
         if hit.entities:
-            out.print(f"  entities: {', '.join(hit.entities)}", highlight=False)
+            out.print(f"  entities: {safe(', '.join(hit.entities))}", highlight=False)
 
 
 def search(
@@ -103,7 +107,7 @@ def search(
 def _table(title: str, stats_rows: list[tuple[str, int, int]]) -> Table:
     table = Table(title, "articles", "stories", highlight=False)
     for name, articles, stories in stats_rows:
-        table.add_row(name, str(articles), str(stories))
+        table.add_row(safe(name), str(articles), str(stories))
     return table
 
 

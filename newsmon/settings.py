@@ -6,12 +6,12 @@ environment.
 
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from contract import Topics
+from contract import AddressPolicy, Topics
 
 # The bundled data files, named without importing their modules (which load spaCy).
 PROCESSORS_DIR = Path(str(resources.files("processors")))
@@ -65,7 +65,51 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, description="seconds per feed request")
     fetch_max_bytes: int = Field(5_000_000, ge=1024, description="feed response size cap")
     fetch_concurrency: int = Field(8, ge=1, description="feeds fetched at once")
-    max_backoff: float = Field(3600.0, gt=0, description="longest wait after repeated feed errors")
+    max_backoff: float = Field(
+        3600.0, gt=0, description="longest wait after repeated transient feed errors (5xx, ...)"
+    )
+    error_backoff: float = Field(
+        21600.0,
+        gt=0,
+        description="first wait after a lasting feed error (404, not a feed, refused, over "
+        "budget); doubles each time",
+    )
+    max_error_backoff: float = Field(
+        604800.0, gt=0, description="longest wait after repeated lasting feed errors"
+    )
+    max_retry_after: float = Field(
+        21600.0, ge=0, description="longest Retry-After a feed server is obeyed for"
+    )
+    disable_gone: bool = Field(
+        True, description="a feed answering 410 Gone is disabled (newsmon feeds enable)"
+    )
+    max_redirects: int = Field(5, ge=0, le=30, description="redirects followed per fetch")
+    allow_private_networks: bool = Field(
+        False,
+        description="fetch feeds and call webhooks on loopback, private, link-local and other "
+        "internal addresses (off: refused, also through redirects and DNS)",
+    )
+    fetch_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="internal hosts allowed anyway, comma-separated: NAME, NAME:PORT, IP, "
+        "IP:PORT, [IPv6]:PORT or CIDR (e.g. 10.1.0.0/16,feeds.intranet:8080)",
+    )
+    parse_timeout: float = Field(
+        10.0, gt=0, description="seconds one feed's parsing may take (in a worker process)"
+    )
+    parse_memory: int = Field(
+        512, ge=64, description="MiB of memory one feed's parsing may use (in a worker process)"
+    )
+    parse_workers: int = Field(3, ge=1, le=64, description="worker processes parsing feeds")
+    article_max_chars: int = Field(
+        100_000, ge=1000, description="an article's text is cut here when polled (flagged)"
+    )
+    tag_max_chars: int = Field(
+        100_000, ge=1000, description="characters of an article tagged; the rest is not (flagged)"
+    )
+    tag_max_tokens: int = Field(
+        20_000, ge=100, description="words of an article tagged; the rest is not (flagged)"
+    )
     user_agent: str = Field(
         "newsmon/0.1 (+https://github.com/newsmon/newsmon)", description="HTTP User-Agent"
     )
@@ -101,6 +145,26 @@ class Settings(BaseSettings):
     feeds: Path | None = Field(None, description="feeds file `newsmon run` polls (YAML or OPML)")
     api_host: str = Field("127.0.0.1", description="address `newsmon api` listens on")
     api_port: int = Field(8700, ge=1, le=65535, description="port `newsmon api` listens on")
+
+    @field_validator("fetch_allow", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
+
+    def address_policy(self) -> AddressPolicy:
+        """Which addresses feeds, pages and webhooks may be fetched from.
+
+        Raises:
+            ConfigError: an entry of ``fetch_allow`` is not a host, address or network.
+        """
+        return AddressPolicy.from_settings(self.allow_private_networks, self.fetch_allow)
 
     @property
     def state_db(self) -> Path:

@@ -17,12 +17,14 @@ import orjson
 import typer
 import yaml
 from elasticsearch import ApiError, TransportError
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from rich.table import Table
 
-from contract import NewsmonError, Subscription
+from contract import AddressPolicy, NewsmonError, Subscription
+from contract.text import printable
 from newsmon.backends import Subscriptions, backends_for
-from newsmon.console import err, load_settings, out
+from newsmon.console import err, load_settings, out, safe
+from newsmon.http_client import refused_target
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient
@@ -120,19 +122,40 @@ def load_file(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def refused_channel(subscription: Subscription, policy: AddressPolicy) -> str | None:
+    """Why a webhook or Slack channel of ``subscription`` points where newsmon does not send
+    (loopback, private networks, metadata services), or None."""
+    for n, channel in enumerate(subscription.channels):
+        url = getattr(channel, "url", None)
+        text = url.get_secret_value() if isinstance(url, SecretStr) else url
+        if isinstance(text, str) and (why := refused_target(text, policy)):
+            return (
+                f"channels.{n} ({channel.type}): {why}; set NEWSMON_ALLOW_PRIVATE_NETWORKS=true "
+                "or add the host to NEWSMON_FETCH_ALLOW to allow it"
+            )
+    return None
+
+
 def store_subscription(
-    store: Subscriptions, data: dict[str, Any], replace: bool, where: str = ""
+    store: Subscriptions,
+    data: dict[str, Any],
+    replace: bool,
+    where: str = "",
+    policy: AddressPolicy | None = None,
 ) -> tuple[Subscription, bool]:
     """Validate and store one subscription. Returns it, and whether it replaced one.
 
     Raises:
-        CliError: invalid fields, or the id exists and ``replace`` is False.
+        CliError: invalid fields, a channel ``policy`` refuses, or the id exists and
+            ``replace`` is False.
         InvalidQuery: the store refused the query.
     """
     try:
         subscription = build_subscription(data)
     except CliError as exc:
         raise CliError(f"{where}{exc}") from exc
+    if policy is not None and (why := refused_channel(subscription, policy)):
+        raise CliError(f"{where}invalid subscription: {why}")
     existing = store.get(subscription.id)
     if existing is not None and not replace:
         raise CliError(
@@ -162,13 +185,15 @@ def _reported(settings: Settings) -> Iterator[None]:
     try:
         yield
     except (CliError, NewsmonError) as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     except (ApiError, TransportError) as exc:
         where = f"{settings.es_url} / {settings.subscriptions_url}"
         what = "unreachable or overloaded" if is_transient(exc) else "refused the request"
         err.print(
-            f"[red]error:[/] Elasticsearch ({where}) {what}: {exc}", highlight=False, soft_wrap=True
+            f"[red]error:[/] Elasticsearch ({where}) {what}: {safe(exc)}",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1) from exc
 
@@ -268,12 +293,17 @@ def add(
         store = _store(settings)
         for n, item in enumerate(items, start=1):
             where = f"{file} item {n}: " if file is not None and len(items) > 1 else ""
-            subscription, replaced = store_subscription(store, item, replace, where)
+            subscription, replaced = store_subscription(
+                store, item, replace, where, settings.address_policy()
+            )
             out.print(
-                f"{'replaced' if replaced else 'added'} subscription {subscription.id} "
-                f"({subscription.kind}, {subscription.mode}, "
-                f"channels: {_channels(subscription)})",
+                printable(
+                    f"{'replaced' if replaced else 'added'} subscription {subscription.id} "
+                    f"({subscription.kind}, {subscription.mode}, "
+                    f"channels: {_channels(subscription)})"
+                ),
                 highlight=False,
+                markup=False,
             )
 
 
@@ -296,14 +326,9 @@ def list_subscriptions(
     table.add_column("query", overflow="fold")
     for s in found:
         table.add_row(
-            s.id,
-            s.name,
-            s.owner,
-            s.kind,
-            s.mode,
-            _channels(s),
+            *map(safe, (s.id, s.name, s.owner, s.kind, s.mode, _channels(s))),
             "yes" if s.enabled else "no",
-            s.query,
+            safe(s.query),
         )
     out.print(table)
 
@@ -327,7 +352,8 @@ def show(
     if as_json:
         _print_json(data)
         return
-    out.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip(), highlight=False)
+    shown = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip()
+    out.print(printable(shown), highlight=False, markup=False)
 
 
 @subscriptions_app.command()
@@ -339,12 +365,16 @@ def remove(
     with _reported(settings):
         if not _store(settings).remove(sub_id):
             raise CliError(f"no subscription {sub_id!r} (see `newsmon subscriptions list`)")
-    out.print(f"removed subscription {sub_id}", highlight=False)
+    out.print(f"removed subscription {safe(sub_id)}", highlight=False)
 
 
 def _print_backtest(result: Backtest) -> None:
     table = Table(
-        "day", "articles", "stories", title=f"{result.query}  ({result.tz} days)", highlight=False
+        "day",
+        "articles",
+        "stories",
+        title=f"{safe(result.query)}  ({safe(result.tz)} days)",
+        highlight=False,
     )
     for row in result.per_day:
         table.add_row(row.day.isoformat(), str(row.articles), str(row.stories))
@@ -358,7 +388,7 @@ def _print_backtest(result: Backtest) -> None:
     )
     for sample in result.samples:
         when = (sample.published or sample.fetched_at or datetime.min).strftime("%Y-%m-%d %H:%M")
-        out.print(f"  {when}  {sample.source}: {sample.title}", highlight=False)
+        out.print(f"  {when}  {safe(sample.source)}: {safe(sample.title)}", highlight=False)
 
 
 @subscriptions_app.command("test")

@@ -1,15 +1,23 @@
 """Raw message bytes -> enriched articles and dead letters. The core every runner calls."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from contract import Article, ErrorEnvelope, PoisonMessage
+from contract import Article, ErrorEnvelope, NewsmonError, PoisonMessage
 from processors.enrich import Enricher
 
 log = logging.getLogger(__name__)
 
 STAGE = "processors.enrich"
+GROUP_CHARS = 100_000
+"""Articles are enriched in groups of about this many characters (a few seconds of spaCy on
+one core), and a stop is honoured between groups."""
+
+
+class Interrupted(NewsmonError):
+    """A stop was asked for in the middle of a batch: nothing of it is published; the batch is
+    redone at the next start (enrichment is idempotent per article id)."""
 
 
 @dataclass
@@ -31,20 +39,50 @@ def _decode(payloads: Sequence[bytes], source: str, result: BatchResult) -> list
     return articles
 
 
-def process_batch(enricher: Enricher, payloads: Sequence[bytes], source: str) -> BatchResult:
+def _groups(articles: list[Article], limit: int) -> Iterator[list[Article]]:
+    group: list[Article] = []
+    size = 0
+    for article in articles:
+        length = min(len(article.body), limit)
+        if group and size + length > limit:
+            yield group
+            group, size = [], 0
+        group.append(article)
+        size += length
+    if group:
+        yield group
+
+
+def process_batch(
+    enricher: Enricher,
+    payloads: Sequence[bytes],
+    source: str,
+    should_stop: Callable[[], bool] | None = None,
+) -> BatchResult:
     """Decode and enrich ``payloads`` read from ``source``.
 
-    Undecodable messages become dead letters naming the field at fault. If the batch fails in
-    the model, each article is retried alone so one bad article does not sink its neighbours;
-    the ones that still fail become dead letters with the article id as key.
+    Undecodable messages become dead letters naming the field at fault. If a group fails in
+    the model, each of its articles is retried alone so one bad article does not sink its
+    neighbours; the ones that still fail become dead letters with the article id as key.
+
+    Raises:
+        Interrupted: ``should_stop()`` said so between two groups of articles.
     """
     result = BatchResult()
     articles = _decode(payloads, source, result)
-    if not articles:
-        return result
+    for group in _groups(articles, GROUP_CHARS):
+        if should_stop is not None and should_stop():
+            raise Interrupted(f"{source}: stopped in the middle of a batch; it will be redone")
+        _enrich_group(enricher, group, source, result)
+    return result
+
+
+def _enrich_group(
+    enricher: Enricher, articles: list[Article], source: str, result: BatchResult
+) -> None:
     try:
-        result.enriched = enricher.enrich_batch(articles)
-        return result
+        result.enriched.extend(enricher.enrich_batch(articles))
+        return
     except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as batch_error:
         log.warning(
             "%s: batch of %d failed (%r); retrying one by one", source, len(articles), batch_error
@@ -59,4 +97,3 @@ def process_batch(enricher: Enricher, payloads: Sequence[bytes], source: str) ->
             result.dead.append(
                 ErrorEnvelope.wrap(STAGE, exc, source, article.to_json(), key=article.id)
             )
-    return result

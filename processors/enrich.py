@@ -6,6 +6,7 @@ language without a pipeline is passed on with its language, no entities or topic
 ``unsupported-language``; it still gets its story.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,11 +26,32 @@ from processors.taxonomy import DEFAULT_PATH as TAXONOMY_PATH
 from processors.taxonomy import Taxonomy, load_taxonomy, tag_topics
 
 MAX_CHARS = 100_000
-"""Longer texts are cut here: spaCy's cost grows with length and the head carries the news."""
+"""Longer texts are tagged up to here: spaCy's cost (time and memory) grows with length, and
+the head carries the news."""
+MAX_TOKENS = 20_000
+"""Nor more tokens than this (words and punctuation, as spaCy counts them, roughly)."""
+CAPPED = "text-capped"
+"""Flag of an article whose text was longer than what was tagged."""
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 TAXONOMY_LANGUAGE = "en"
 """The taxonomy's terms are English; other pipelines give entities only."""
 UNSUPPORTED = "unsupported-language"
 NO_TEXT = "no-text"
+
+
+def cap_text(
+    text: str, max_chars: int = MAX_CHARS, max_tokens: int = MAX_TOKENS
+) -> tuple[str, bool]:
+    """``text`` cut to at most ``max_chars`` characters and ``max_tokens`` tokens; and whether
+    it was cut. Linear in the length, and cheap: a text shorter than ``max_tokens`` characters
+    cannot hold more tokens."""
+    cut = len(text) > max_chars
+    text = text[:max_chars]
+    if len(text) > max_tokens:
+        for count, token in enumerate(_TOKEN.finditer(text)):
+            if count == max_tokens:
+                return text[: token.start()].rstrip(), True
+    return text, cut
 
 
 def _declared(language: str | None) -> str | None:
@@ -51,6 +73,10 @@ class Enricher:
     stories: StoryIndex | None = None
     others: dict[str, Language] = field(default_factory=dict)
     """Pipelines for other languages, by ISO 639-1 code (entities only)."""
+    max_chars: int = MAX_CHARS
+    """Characters of an article tagged and clustered (flagged :data:`CAPPED` beyond)."""
+    max_tokens: int = MAX_TOKENS
+    """Tokens of an article tagged and clustered (flagged :data:`CAPPED` beyond)."""
     _labels: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     """Model labels by pipeline: ``nlp.meta`` walks every ruler pattern (~5 ms a call)."""
 
@@ -65,6 +91,8 @@ class Enricher:
         detect_language: bool = True,
         stories: StoryIndex | None = None,
         other_models: Mapping[str, str] | None = None,
+        max_chars: int = MAX_CHARS,
+        max_tokens: int = MAX_TOKENS,
     ) -> "Enricher":
         """Load the models once; install the gazetteer ruler; compile the taxonomy.
 
@@ -90,6 +118,8 @@ class Enricher:
             detector=LanguageDetector() if detect_language else None,
             stories=stories,
             others=others,
+            max_chars=max_chars,
+            max_tokens=max_tokens,
         )
 
     def _label(self, pipeline: Language) -> str:
@@ -120,7 +150,7 @@ class Enricher:
 
     def parse(self, text: str) -> Doc:
         """The English pipeline's Doc for ``text`` (what ``taxonomy explain`` inspects)."""
-        return self.nlp(text[:MAX_CHARS])
+        return self.nlp(cap_text(text, self.max_chars, self.max_tokens)[0])
 
     def _pipeline(self, language: str | None) -> Language | None:
         if language is None or language == TAXONOMY_LANGUAGE:
@@ -128,13 +158,20 @@ class Enricher:
         return self.others.get(language)
 
     def _apply(
-        self, article: Article, language: str | None, doc: Doc | None, pipeline: Language | None
+        self,
+        article: Article,
+        language: str | None,
+        doc: Doc | None,
+        pipeline: Language | None,
+        capped: bool,
     ) -> Article:
-        flags = [f for f in article.flags if f not in (UNSUPPORTED, NO_TEXT)]
+        flags = [f for f in article.flags if f not in (UNSUPPORTED, NO_TEXT, CAPPED)]
         if not article.body.strip():
             flags.append(NO_TEXT)
         elif doc is None:
             flags.append(UNSUPPORTED)
+        if capped:
+            flags.append(CAPPED)
         return article.model_copy(
             update={
                 "schema_version": SCHEMA_VERSION,
@@ -152,7 +189,8 @@ class Enricher:
 
     def enrich_batch(self, articles: Sequence[Article]) -> list[Article]:
         """Enrich ``articles`` with one ``nlp.pipe`` pass per language (the fast path)."""
-        texts = [a.body[:MAX_CHARS] for a in articles]
+        bodies = [cap_text(a.body, self.max_chars, self.max_tokens) for a in articles]
+        texts = [text for text, _ in bodies]
         detected = (
             self.detector.detect_batch(texts) if self.detector is not None else [None] * len(texts)
         )
@@ -167,8 +205,10 @@ class Enricher:
             for i, doc in zip(chosen, parsed, strict=True):
                 docs[i] = doc
         enriched = [
-            self._apply(a, lang, doc, p)
-            for a, lang, doc, p in zip(articles, languages, docs, pipelines, strict=True)
+            self._apply(a, lang, doc, p, capped)
+            for a, lang, doc, p, (_, capped) in zip(
+                articles, languages, docs, pipelines, bodies, strict=True
+            )
         ]
         return self._assign_stories(enriched)
 
@@ -178,7 +218,14 @@ class Enricher:
         if self.stories is None:
             return articles
         matches = self.stories.assign_batch(
-            [(a.id, a.text or a.summary or a.title, a.published or a.fetched_at) for a in articles]
+            [
+                (
+                    a.id,
+                    cap_text(a.text or a.summary or a.title, self.max_chars, self.max_tokens)[0],
+                    a.published or a.fetched_at,
+                )
+                for a in articles
+            ]
         )
         return [
             a.model_copy(

@@ -67,6 +67,7 @@ MAPPINGS: dict[str, Any] = {
         "text": ENGLISH_TEXT,
         "published": {"type": "date"},
         "fetched_at": {"type": "date"},
+        "updated_at": {"type": "date"},
         "enriched_at": {"type": "date"},
         "indexed_at": {"type": "date"},
         "source": KEYWORD,

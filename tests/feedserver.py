@@ -1,6 +1,7 @@
 """A real loopback HTTP feed server and RSS/Atom builders, shared by unit and e2e tests."""
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class Route:
     etag: str | None = None
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
 
 
 class FeedServer:
@@ -59,10 +61,16 @@ class FeedServer:
         last_modified: str | None = None,
         content_type: str = "application/rss+xml; charset=utf-8",
         headers: dict[str, str] | None = None,
+        delay: float = 0.0,
     ) -> str:
-        """Serve ``body`` at ``path`` (replacing what was there) and return its URL."""
+        """Serve ``body`` at ``path`` (replacing what was there) and return its URL.
+
+        ``delay``: seconds to wait before answering (a slow server).
+        """
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = Route(data, status, content_type, etag, last_modified, headers or {})
+        self.routes[path] = Route(
+            data, status, content_type, etag, last_modified, headers or {}, delay
+        )
         return self.url(path)
 
     def url(self, path: str) -> str:
@@ -76,6 +84,8 @@ class FeedServer:
         if route is None:
             handler.send_error(404)
             return
+        if route.delay:
+            time.sleep(route.delay)
         if route.status == 200 and self._unchanged(handler, route):
             handler.send_response(304)
             self._validators(handler, route)

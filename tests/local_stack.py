@@ -164,6 +164,8 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
             "NEWSMON_DATA_DIR": str(tmp_path / f"data-{uid}"),
             "NEWSMON_PARTITIONS": "2",
             "NEWSMON_PROCESS_BATCH_WAIT": "0.2",
+            # the tests' feeds and webhook receivers are servers on loopback
+            "NEWSMON_ALLOW_PRIVATE_NETWORKS": "true",
         }
         env.update({f"NEWSMON_{k.upper()}": v for k, v in overrides.items()})
         return AppConfig(env)

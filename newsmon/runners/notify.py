@@ -21,6 +21,7 @@ import httpx
 from contract import Alert, ErrorEnvelope, Subscription, TransientError
 from newsmon.backends import Backends
 from newsmon.batches import dead_letter, poll_batch, retry_batch, retry_delay, run_stage
+from newsmon.http_client import guarded_client
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.notify import (
@@ -202,7 +203,10 @@ def run_notifier(
     # no linger: a Kafka-channel delivery waits for its ack before it is logged as sent
     producer = transport.producer(linger_ms=0)
     pool = ThreadPoolExecutor(settings.notify_concurrency, thread_name_prefix="notify")
-    client = httpx.Client(follow_redirects=False)
+    # webhooks and Slack follow the feeds' address rule: no loopback, LAN or metadata targets
+    client = guarded_client(
+        settings.address_policy(), timeout=settings.fetch_timeout, follow_redirects=False
+    )
     notifier = build_notifier(
         settings, get_subscription, delivery_log, producer, client, stop, console
     )

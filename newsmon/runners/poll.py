@@ -8,8 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from contract import TransientError
-from ingest import FeedBatch, FeedStateStore, Poller, load_feeds
+from ingest import FeedBatch, FeedStateStore, IsolatedParser, Poller, PollPolicy, load_feeds
+from ingest.normalize import SKIPS
 from newsmon.backends import Backends
+from newsmon.http_client import guarded_async_client
 from newsmon.settings import Settings
 from newsmon.transport import Producer
 
@@ -24,8 +26,11 @@ class PollSummary:
     ok: int = 0
     not_modified: int = 0
     failed: int = 0
+    disabled: int = 0
     published: int = 0
-    entry_errors: int = 0
+    updated: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def add(self, batch: FeedBatch, published: int) -> None:
@@ -35,11 +40,34 @@ class PollSummary:
         elif batch.status == "not_modified":
             self.not_modified += 1
         else:
-            self.failed += 1
+            self.failed += batch.status == "failed"
+            self.disabled += batch.status == "disabled"
             self.errors.append(batch.error or f"feed {batch.feed.name!r} failed")
         self.published += published
-        self.entry_errors += len(batch.entry_errors)
+        self.updated += batch.updated if published else 0
+        for issue, count in batch.issues.items():
+            counts = self.skipped if issue in SKIPS else self.repaired
+            counts[issue] = counts.get(issue, 0) + count
         self.errors.extend(batch.entry_errors)
+
+    @property
+    def all_failed(self) -> bool:
+        """True when there were feeds and not one of them could be polled."""
+        return self.feeds > 0 and self.failed + self.disabled == self.feeds
+
+
+def poll_policy(settings: Settings) -> PollPolicy:
+    """The poller's limits and backoff rules from the settings."""
+    return PollPolicy(
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+        concurrency=settings.fetch_concurrency,
+        max_backoff=settings.max_backoff,
+        error_backoff=settings.error_backoff,
+        max_error_backoff=settings.max_error_backoff,
+        max_retry_after=settings.max_retry_after,
+        disable_gone=settings.disable_gone,
+    )
 
 
 def publish(producer: Producer, batch: FeedBatch, topic: str) -> int:
@@ -68,15 +96,27 @@ async def poll_feeds(
     producer = transport.producer()
     summary = PollSummary(feeds=len(feeds))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with FeedStateStore(settings.state_db) as store:
+    policy = settings.address_policy()
+    with (
+        FeedStateStore(settings.state_db) as store,
+        IsolatedParser(
+            settings.parse_workers,
+            settings.parse_timeout,
+            settings.parse_memory * 2**20,
+            settings.article_max_chars,
+        ) as parser,
+    ):
         poller = Poller(
             feeds,
             store,
-            max_bytes=settings.fetch_max_bytes,
-            timeout=settings.fetch_timeout,
-            concurrency=settings.fetch_concurrency,
-            max_backoff=settings.max_backoff,
-            user_agent=settings.user_agent,
+            lambda: guarded_async_client(
+                policy,
+                timeout=settings.fetch_timeout,
+                user_agent=settings.user_agent,
+                max_redirects=settings.max_redirects,
+            ),
+            parser,
+            poll_policy(settings),
         )
         try:
             async for batch in poller.run(once=once, stop=stop):
@@ -94,11 +134,15 @@ async def poll_feeds(
                         poller.commit(batch)
                 summary.add(batch, published)
                 log.info(
-                    "feed %r: %s, %d new article(s) published",
+                    "feed %r: %s, %d article(s) published (%d new version(s))%s",
                     batch.feed.name,
                     batch.status,
                     published,
+                    batch.updated if published else 0,
+                    "".join(f"; {n}" for n in batch.notes),
                 )
+                if batch.issues:
+                    log.info("feed %r: entries %s", batch.feed.name, dict(batch.issues))
                 if on_batch is not None:
                     on_batch(batch, published)
         finally:

@@ -11,7 +11,7 @@ from contract import TransientError
 from newsmon.batches import dead_letter, retry_batch, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
-from processors.batch import process_batch
+from processors.batch import Interrupted, process_batch
 from processors.enrich import Enricher
 from processors.stories import StoryIndex
 
@@ -46,6 +46,8 @@ def load_enricher(settings: Settings, with_stories: bool = True) -> Enricher:
         detect_language=settings.detect_language,
         stories=stories,
         other_models=settings.language_models,
+        max_chars=settings.tag_max_chars,
+        max_tokens=settings.tag_max_tokens,
     )
 
 
@@ -65,10 +67,14 @@ def process_once(
     settings: Settings,
     stats: ProcessStats,
     wait: Callable[[float], object],
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
     """Poll a batch of raw articles, enrich it, publish the results, then commit.
 
     The faust agent's loop body, on the :mod:`newsmon.transport` interface.
+
+    A stop asked for in the middle of a long batch (``should_stop``) abandons it, uncommitted,
+    so a stop takes seconds rather than the rest of the batch; the next start redoes it.
 
     Returns:
         The number of messages handled (0 when the topic is idle).
@@ -77,7 +83,12 @@ def process_once(
     if not records:
         return 0
     source = f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"
-    result = process_batch(enricher, [r.value for r in records], source)
+    try:
+        result = process_batch(enricher, [r.value for r in records], source, should_stop)
+    except Interrupted as exc:
+        log.info("%s", exc)
+        consumer.rewind(records)
+        return len(records)
     try:
         if result.enriched:
             producer.send_all(
@@ -109,7 +120,9 @@ def run_process_loop(
     stats = ProcessStats()
     try:
         run_stage(
-            lambda: process_once(consumer, enricher, producer, settings, stats, stop.wait),
+            lambda: process_once(
+                consumer, enricher, producer, settings, stats, stop.wait, stop.is_set
+            ),
             consumer,
             stop,
             until_idle,

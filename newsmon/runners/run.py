@@ -19,7 +19,7 @@ from newsmon.backends import Backends
 from newsmon.runners.alert import AlertStats, run_alerter
 from newsmon.runners.index import IndexStats, run_indexer
 from newsmon.runners.notify import NotifyStats, run_notifier
-from newsmon.runners.poll import poll_feeds
+from newsmon.runners.poll import PollSummary, poll_feeds
 from newsmon.runners.process import ProcessStats, load_enricher, run_process_loop
 from newsmon.runners.status import RunStatus
 from newsmon.settings import Settings
@@ -38,6 +38,8 @@ class Pipeline:
     console: Callable[[str], None]
     stop: threading.Event = field(default_factory=threading.Event)
     errors: list[BaseException] = field(default_factory=list)
+    polled: PollSummary | None = None
+    """What the poll stage did (after it returned)."""
 
     def _guard(self, name: str, body: Callable[[], object]) -> Callable[[], None]:
         """Run a stage; if it dies, say so and stop the others (never a silent half-pipeline)."""
@@ -71,7 +73,7 @@ class Pipeline:
             def on_batch(batch: FeedBatch, published: int) -> None:
                 self.status.feed_polled(batch, published)
 
-            await poll_feeds(
+            self.polled = await poll_feeds(
                 self.settings, self.backends, str(self.feeds_file), once, on_batch, stop
             )
 

@@ -9,6 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ingest import FeedBatch, FeedState
+from ingest.normalize import SKIPS
 
 RATE_WINDOW = 600.0
 """Articles per minute are averaged over the last ten minutes (or since start)."""
@@ -24,6 +25,8 @@ class RunStatus:
     stored: int = 0
     alerts: int = 0
     delivered: int = 0
+    skipped: int = 0
+    """Feed entries skipped in this run (no usable link, a duplicate link): see feeds status."""
     message: str = ""
     started: float = field(default_factory=time.monotonic)
     _feeds: dict[str, tuple[str, float]] = field(default_factory=dict)  # url -> (status, due)
@@ -31,12 +34,14 @@ class RunStatus:
 
     def feed_known(self, url: str, state: FeedState) -> None:
         """A feed's stored state at start: when it is due, and whether its last poll failed."""
-        self._feeds[url] = ("failed" if state.failures else "ok", state.next_due)
+        failed = state.failures or state.disabled
+        self._feeds[url] = ("failed" if failed else "ok", state.next_due)
 
     def feed_polled(self, batch: FeedBatch, published: int) -> None:
         """A feed was polled: its outcome and when it is due next."""
         self._feeds[batch.feed.url] = (batch.status, batch.state.next_due)
         self.published += published
+        self.skipped += sum(batch.issues[issue] for issue in SKIPS)
 
     def indexed(self, total: int) -> None:
         """The indexer's running total."""
@@ -65,14 +70,15 @@ class RunStatus:
         """Feeds (due now, ok at the last poll, failing at the last poll)."""
         outcomes = list(self._feeds.values())
         due = self.feeds - len(outcomes) + sum(1 for _, next_due in outcomes if next_due <= now)
-        failing = sum(1 for status, _ in outcomes if status == "failed")
+        failing = sum(1 for status, _ in outcomes if status in ("failed", "disabled"))
         return due, len(outcomes) - failing, failing
 
     def line(self) -> str:
         """One status line."""
         due, ok, failing = self.feed_counts(time.time())
+        skipped = f", {self.skipped} entries skipped" if self.skipped else ""
         parts = [
-            f"feeds {self.feeds}: {due} due, {ok} ok, {failing} failing",
+            f"feeds {self.feeds}: {due} due, {ok} ok, {failing} failing{skipped}",
             f"articles {self.published} new, {self.processed} tagged, {self.stored} stored "
             f"({self.per_minute():.1f}/min)",
             f"alerts {self.alerts}, {self.delivered} delivered",

@@ -8,6 +8,7 @@ line) is the caller's choice.
 from collections.abc import Callable
 
 from contract import ConsoleChannel
+from contract.text import printable
 from sinks.notify.notice import Notice
 from sinks.notify.render import render_text
 
@@ -20,5 +21,5 @@ class ConsoleSender:
 
     def send(self, notice: Notice, channel: ConsoleChannel) -> int:
         """Write ``notice`` once; return 1."""
-        self.write(render_text(notice))
+        self.write(printable(render_text(notice)))  # feed text is never terminal control
         return 1

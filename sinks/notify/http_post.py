@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from contract import BlockedAddress
 from sinks.notify.errors import SendFailed, scrub
 from sinks.notify.retry import Refused, Retry, RetryPolicy, Sleep, with_retries
 
@@ -67,6 +68,8 @@ def post_json(
             raise Retry(f"{label}: timed out ({type(exc).__name__})") from None
         except httpx.UnsupportedProtocol:
             raise Refused(f"{label}: unsupported URL") from None
+        except BlockedAddress as exc:  # the client's address guard: never retried
+            raise Refused(f"{label}: refused: {exc}") from None
         except httpx.TransportError as exc:
             reason = scrub(str(exc), *secrets)
             raise Retry(f"{label}: {type(exc).__name__}: {reason}") from None

@@ -148,20 +148,26 @@ def test_empty_but_valid_feed(make_rss: Factory) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "reason"),
     [
-        b"",
-        b'{"not": "a feed"}',
-        b"<html><body><p>Hello</p></body></html>",
-        b"\x00\xff garbage",
+        (b"", "not a parseable feed: empty body"),
+        (b" \n\t", "not a parseable feed: empty body"),
+        (b'{"not": "a feed"}', "not a parseable feed: "),
+        (b"<html><body><p>Hello</p></body></html>", "not a feed: got an HTML page"),
+        (
+            b'<!DOCTYPE html><html><head><link rel="alternate" '
+            b'type="application/rss+xml" href="https://example.com/feed.xml"></head></html>',
+            "not a feed: got an HTML page (it links to a feed at https://example.com/feed.xml)",
+        ),
+        (b"\x00\xff garbage", "not a parseable feed: "),
     ],
 )
-def test_non_feed_body_raises_feed_error(body: bytes) -> None:
+def test_non_feed_body_raises_feed_error(body: bytes, reason: str) -> None:
     with pytest.raises(FeedError) as info:
         parse_feed(body, FEED, FETCHED)
     assert info.value.feed == "Example"
     assert info.value.transient is False
-    assert "not a parseable feed" in str(info.value)
+    assert info.value.reason.startswith(reason)
 
 
 @pytest.mark.parametrize(
