@@ -40,6 +40,10 @@ _LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
 _HTML_PAGE = re.compile(
     r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S
 )
+_ROOT = re.compile(  # the root element's name, after the prolog
+    r"^\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<([A-Za-z_][\w:.-]*)",
+    re.S,
+)
 _ALTERNATE = re.compile(
     r"<link\b(?=[^>]*\brel=[\"']?alternate)(?=[^>]*\btype=[\"']?application/(?:rss|atom)\+xml)"
     r"[^>]*\bhref=[\"']?([^\"'\s>]+)",
@@ -176,6 +180,8 @@ def _not_a_feed(text: str, parsed: Any) -> str:
         return "not a feed: got an HTML page" + (
             f" (it links to a feed at {link.group(1)[:200]})" if link else ""
         )
+    if not parsed.bozo and (root := _ROOT.search(head)):
+        return f"not a feed: a <{root.group(1)[:40]}> document, not RSS, Atom or RDF"
     reason = parsed.get("bozo_exception") or "no feed elements found"
     return f"not a parseable feed: {str(reason)[:200]}"
 
@@ -197,7 +203,7 @@ def _entry_article(
         result.note_entry("no-link", f"{where}: no usable link (no http(s) link or URL guid)")
         return None
     summary, summary_markup = _field(entry, "summary")
-    bodies = [_text(c.get("value"), c.get("type")) for c in entry.get("content") or []]
+    bodies = [_text(c.get("value"), c.get("type")) for c in _dicts(entry.get("content"))]
     text, text_markup = max([(summary, summary_markup), *bodies], key=lambda pair: len(pair[0]))
     flags: list[str] = []
     if title_markup or summary_markup or text_markup:
@@ -229,9 +235,16 @@ def _entry_article(
 
 
 def _link(entry: Any, feed: FeedSpec) -> str | None:
-    """The entry's http(s) link, or its guid when that is one."""
+    """The entry's http(s) link: its link, an alternate link (feedparser leaves a link typed
+    ``text/html; charset=utf-8`` out of ``link``), or its guid when that is one."""
     base = feed.url if _is_http(feed.url) else ""
-    for candidate, relative_ok in ((entry.get("link"), True), (entry.get("id"), False)):
+    links = [
+        link.get("href")
+        for link in _dicts(entry.get("links"))
+        if link.get("rel", "alternate") == "alternate"
+    ]
+    candidates = [(entry.get("link"), True), *((href, True) for href in links)]
+    for candidate, relative_ok in (*candidates, (entry.get("id"), False)):
         if not isinstance(candidate, str) or not candidate.strip():
             continue
         url = clean_controls(candidate.strip(), single_line=True)
@@ -246,9 +259,15 @@ def _link(entry: Any, feed: FeedSpec) -> str | None:
     return None
 
 
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """The mappings in ``value`` when it is a list (feedparser's shape); [] for anything else."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _field(entry: Any, key: str, *, single_line: bool = False) -> tuple[str, bool]:
-    detail = entry.get(f"{key}_detail") or {}
-    text, markup = _text(entry.get(key), detail.get("type"))
+    detail = entry.get(f"{key}_detail")
+    content_type = detail.get("type") if isinstance(detail, dict) else None
+    text, markup = _text(entry.get(key), content_type)
     return clean_controls(text, single_line=single_line), markup
 
 
@@ -282,7 +301,7 @@ def _published(entry: Any, fetched_at: datetime, result: ParsedFeed) -> datetime
             continue
         try:
             published = datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError, IndexError, KeyError):
             continue
         if published > fetched_at + MAX_FUTURE:
             result.note_entry("future-date")
@@ -296,7 +315,7 @@ def _published(entry: Any, fetched_at: datetime, result: ParsedFeed) -> datetime
 def _entry_language(entry: Any) -> str | None:
     if language := normalize_language(entry.get("language")):
         return language
-    for detail in (entry.get("title_detail"), *(entry.get("content") or [])):
+    for detail in (entry.get("title_detail"), *_dicts(entry.get("content"))):
         if isinstance(detail, dict) and (language := normalize_language(detail.get("language"))):
             return language
     return None
