@@ -26,13 +26,19 @@ _host = st.builds(lambda parts: ".".join(parts), st.lists(_label, min_size=1, ma
 # URL text: any character but controls and spaces (a URL cannot carry them raw; feeds' links
 # are cleaned and stripped)
 _segment = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), exclude_characters="/?#"),
+    st.characters(
+        codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), exclude_characters="/?#"
+    ),
     max_size=12,
 )
 _param = st.tuples(
     st.one_of(st.sampled_from(["utm_source", "fbclid", "id", "page", "q", "ref"]), _label),
     st.text(
-        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), exclude_characters="&#"),
+        st.characters(
+            codec="utf-8",
+            exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"),
+            exclude_characters="&#",
+        ),
         max_size=10,
     ),
 )
