@@ -22,6 +22,7 @@ from contract.errors import (
     NewsmonError,
     PoisonMessage,
     TransientError,
+    UnsupportedScheme,
 )
 from contract.ids import article_id, canonical_url
 from contract.subscription import (
@@ -73,6 +74,7 @@ __all__ = [
     "TopicMatch",
     "Topics",
     "TransientError",
+    "UnsupportedScheme",
     "WebhookChannel",
     "alert_id",
     "article_id",

@@ -1,8 +1,25 @@
 """Typed errors. The type decides the route: retry, dead-letter, or a clear message to the user."""
 
+import ipaddress
+from typing import Any
+
 
 class NewsmonError(Exception):
-    """Base class of every error newsmon raises on purpose."""
+    """Base class of every error newsmon raises on purpose.
+
+    Errors cross process boundaries (a feed parsed in a worker process fails there), so they
+    pickle by message and attributes rather than by their constructors' arguments.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[NewsmonError], message: str, state: dict[str, Any]) -> NewsmonError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(NewsmonError):
@@ -98,9 +115,22 @@ class BlockedAddress(NewsmonError):
         self.kind = kind
 
 
-def _same_address(host: str, address: str) -> bool:
-    import ipaddress
+class UnsupportedScheme(NewsmonError):
+    """A URL (a redirect's target) that is not http or https: never fetched.
 
+    Args:
+        url: the URL as the server gave it.
+        scheme: its scheme (``file``, ``data``, ``gopher``, ...).
+    """
+
+    def __init__(self, url: str, scheme: str) -> None:
+        shown = url if len(url) <= 200 else url[:199] + "…"
+        super().__init__(f"unsupported URL scheme {scheme!r} in {shown}")
+        self.url = url
+        self.scheme = scheme
+
+
+def _same_address(host: str, address: str) -> bool:
     try:
         return ipaddress.ip_address(host.strip("[]")) == ipaddress.ip_address(address)
     except ValueError:

@@ -9,25 +9,28 @@ caller's: newsmon passes one that refuses private addresses on every hop
 
 import asyncio
 import os
-import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import httpx
 
-from contract import BlockedAddress, FeedError
+from contract import BlockedAddress, FeedError, UnsupportedScheme
 from ingest.feeds_file import FeedSpec
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
+ACCEPT_ENCODING = "gzip, deflate"
+"""Only what :class:`_Inflater` decompresses within the size cap."""
 PERMANENT_REDIRECTS = frozenset({301, 308})
-_SCHEME = re.compile(r"protocol '([^':/]*)")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass
@@ -89,17 +92,24 @@ async def fetch_feed(
     last_modified: str | None = None,
     max_bytes: int = 5_000_000,
     timeout: float = 20.0,
+    max_redirects: int = 5,
 ) -> FetchResult:
     """Fetch ``feed`` unless it is unchanged since ``etag`` / ``last_modified``.
 
+    Redirects are followed here, hop by hop, so a message names the hop that failed (a refused
+    address, an unsupported scheme) and a leading run of 301/308 is known as a move. The body is
+    decompressed here too, within ``max_bytes`` however it was compressed.
+
     Args:
-        client: the HTTP client (its headers, redirect limit and address guard apply).
+        client: the HTTP client (its headers and address guard apply; its own redirect
+            following is not used).
         feed: the feed to fetch.
         url: where to fetch it from, if it moved (default: ``feed.url``).
         etag: the ETag of the last fetch, sent as ``If-None-Match``.
         last_modified: the Last-Modified of the last fetch, sent as ``If-Modified-Since``.
         max_bytes: the largest body accepted (after decompression).
-        timeout: seconds for the whole fetch, body included.
+        timeout: seconds for the whole fetch, redirects and body included.
+        max_redirects: redirects followed before giving up.
 
     Raises:
         FeedError: the feed could not be fetched; ``transient`` says whether to retry soon.
@@ -107,28 +117,39 @@ async def fetch_feed(
     url = url or feed.url
     if is_local(url):
         return await asyncio.to_thread(_read_local, feed, url, etag, last_modified, max_bytes)
+    hop = url
     try:
         async with asyncio.timeout(timeout):
-            return await _get(client, feed, url, etag, last_modified, max_bytes, timeout)
+            moved: str | None = None
+            permanent = True
+            for _ in range(max_redirects + 1):
+                result, target = await _get(client, feed, hop, etag, last_modified, max_bytes)
+                if target is None:
+                    result.moved_to = moved
+                    return result
+                permanent = permanent and result.status in PERMANENT_REDIRECTS
+                moved = target if permanent else moved
+                hop = target
+            raise FeedError(
+                feed.name,
+                f"too many redirects (more than {max_redirects}) from {url}",
+                transient=False,
+            )
     except (TimeoutError, httpx.TimeoutException) as exc:
         raise FeedError(feed.name, f"timed out after {timeout:g}s fetching {url}") from exc
     except BlockedAddress as exc:
-        raise FeedError(feed.name, f"refused {url}: {exc}", transient=False) from exc
-    except httpx.TooManyRedirects as exc:
-        limit = client.max_redirects
-        raise FeedError(
-            feed.name, f"too many redirects (more than {limit}) from {url}", transient=False
-        ) from exc
-    except httpx.UnsupportedProtocol as exc:
-        found = _SCHEME.search(str(exc))
-        scheme = found.group(1) if found else str(exc)
-        raise FeedError(
-            feed.name, f"unsupported URL scheme {scheme!r} in {url}", transient=False
-        ) from exc
-    except (httpx.InvalidURL, httpx.DecodingError) as exc:
-        raise FeedError(feed.name, f"{type(exc).__name__}: {exc}", transient=False) from exc
+        raise FeedError(feed.name, f"refused {hop}: {exc}", transient=False) from exc
+    except UnsupportedScheme as exc:  # the client's own check of a redirect
+        raise FeedError(feed.name, str(exc), transient=False) from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        # the hop's own URL was checked before its request: httpx refused where it redirects
+        what = "invalid URL" if hop == url and not _valid(url) else "invalid redirect from"
+        raise FeedError(feed.name, f"{what} {hop}: {exc}", transient=False) from exc
     except httpx.HTTPError as exc:
-        raise FeedError(feed.name, f"{type(exc).__name__}: {exc or 'connection failed'}") from exc
+        detail = str(exc).strip()
+        raise FeedError(
+            feed.name, f"connection failed fetching {hop}" + (f": {detail}" if detail else "")
+        ) from exc
 
 
 async def _get(
@@ -138,73 +159,143 @@ async def _get(
     etag: str | None,
     last_modified: str | None,
     max_bytes: int,
-    timeout: float,
-) -> FetchResult:
-    headers = {"Accept": ACCEPT}
+) -> tuple[FetchResult, str | None]:
+    """One request: its result, and where it redirects to (None when it does not)."""
+    headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    async with client.stream(
-        "GET", url, headers=headers, follow_redirects=True, timeout=timeout
-    ) as response:
+    async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
         status = response.status_code
-        moved_to = _moved_to(response)
         new_etag = response.headers.get("ETag")
         new_modified = response.headers.get("Last-Modified")
+        if status in REDIRECTS and "Location" in response.headers:
+            return FetchResult(status, None, None, None), _redirect_target(feed, response)
         if status == 304:
-            return FetchResult(
-                304, None, new_etag or etag, new_modified or last_modified, moved_to=moved_to
-            )
+            return FetchResult(304, None, new_etag or etag, new_modified or last_modified), None
         if status >= 400:
             raise _status_error(feed, response)
         if status != 200:
             raise FeedError(
                 feed.name, f"unexpected HTTP {status} from {response.url}", transient=False
             )
-        length = response.headers.get("Content-Length", "")
-        if "Content-Encoding" not in response.headers and length.isdigit():
-            _check_size(feed, int(length), max_bytes)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            _check_size(feed, size, max_bytes)
-            chunks.append(chunk)
-    return FetchResult(
-        status,
-        b"".join(chunks),
-        new_etag,
-        new_modified,
-        response.headers.get("Content-Type"),
-        moved_to,
-    )
+        body = await _read_body(feed, response, max_bytes)
+    content_type = response.headers.get("Content-Type")
+    return FetchResult(status, body, new_etag, new_modified, content_type), None
+
+
+def _redirect_target(feed: FeedSpec, response: httpx.Response) -> str:
+    location = response.headers["Location"].strip()
+    try:
+        target = response.url.join(location)
+    except httpx.InvalidURL as exc:
+        raise FeedError(
+            feed.name,
+            f"invalid redirect from {response.url} to {printable_url(location)}: {exc}",
+            transient=False,
+        ) from exc
+    if target.scheme not in ("http", "https"):
+        raise FeedError(
+            feed.name,
+            f"unsupported URL scheme {target.scheme!r} in {printable_url(location)}",
+            transient=False,
+        )
+    return str(target)
+
+
+def _valid(url: str) -> bool:
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return True
+
+
+def printable_url(url: str, limit: int = 200) -> str:
+    """A URL from a server, for a message: cut to ``limit`` characters."""
+    return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
 def _status_error(feed: FeedSpec, response: httpx.Response) -> FeedError:
     status = response.status_code
-    wait = retry_after(response.headers.get("Retry-After"))
-    reason = f"HTTP {status} {response.reason_phrase} from {response.url}"
-    if wait is not None and status in (429, 503):
-        reason += f"; retry after {wait:.0f}s"
+    try:
+        phrase = f" {HTTPStatus(status).phrase}"  # the server's own phrase is not trusted
+    except ValueError:
+        phrase = ""
     return FeedError(
         feed.name,
-        reason,
+        f"HTTP {status}{phrase} from {response.url}",
         transient=status >= 500 or status in (408, 429),
         status=status,
-        retry_after=wait,
+        retry_after=retry_after(response.headers.get("Retry-After")),
     )
 
 
-def _moved_to(response: httpx.Response) -> str | None:
-    """The URL after the leading run of permanent redirects (None if the first was not)."""
-    moved = None
-    hops = response.history
-    for hop, after in zip(hops, [*hops[1:], response][: len(hops)], strict=True):
-        if hop.status_code not in PERMANENT_REDIRECTS:
-            break
-        moved = str(after.url)
-    return moved
+async def _read_body(feed: FeedSpec, response: httpx.Response, max_bytes: int) -> bytes:
+    """The body, decompressed, refused as soon as it would pass ``max_bytes``."""
+    encodings = [
+        e.strip().lower()
+        for e in response.headers.get("Content-Encoding", "").split(",")
+        if e.strip().lower() not in ("", "identity")
+    ]
+    if not encodings:
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit():
+            _check_size(feed, int(length), max_bytes)
+    try:
+        layers = [_Inflater(e, max_bytes) for e in reversed(encodings)]
+    except ValueError as exc:
+        raise FeedError(feed.name, f"{exc} from {response.url}", transient=False) from exc
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for raw in response.aiter_raw():
+            for layer in layers:
+                raw = layer.feed(raw)
+            size += len(raw)
+            _check_size(feed, size, max_bytes)
+            chunks.append(raw)
+    except OverflowError:
+        _check_size(feed, max_bytes + 1, max_bytes)
+    except zlib.error as exc:
+        raise FeedError(
+            feed.name,
+            f"cannot decompress the {', '.join(encodings)} body from {response.url}: {exc}",
+            transient=False,
+        ) from exc
+    return b"".join(chunks)
+
+
+class _Inflater:
+    """One Content-Encoding layer, decompressed incrementally and never past ``limit`` bytes:
+    a 1 GB gzip bomb costs at most ``limit`` bytes of memory, whatever its layers."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+        self.deflate = encoding == "deflate"
+        self.limit = limit
+        self.produced = 0
+        self.first = True
+        self.engine = zlib.decompressobj(zlib.MAX_WBITS if self.deflate else 16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> bytes:
+        room = self.limit - self.produced + 1  # one byte over the limit tells it is too large
+        if not data:
+            return b""
+        try:
+            out = self.engine.decompress(data, room)
+        except zlib.error:
+            if not (self.deflate and self.first):
+                raise
+            self.engine = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+            out = self.engine.decompress(data, room)
+        self.first = False
+        self.produced += len(out)
+        if self.produced > self.limit:
+            raise OverflowError(self.limit)
+        return out
 
 
 def _check_size(feed: FeedSpec, size: int, max_bytes: int) -> None:

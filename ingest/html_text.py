@@ -26,16 +26,21 @@ _BLOCKS = frozenset(
         "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul", "br",
     }
 )  # fmt: skip
-_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*>")
-# Elements whose appearance in decoded text means the text is still markup.
-_KNOWN_TAGS = (
-    "a|abbr|applet|article|aside|audio|b|base|blockquote|body|br|button|canvas|caption|center|"
-    "code|dd|del|details|div|dl|dt|em|embed|figcaption|figure|font|footer|form|frame|frameset|"
-    "h[1-6]|head|header|hr|html|i|iframe|img|input|ins|label|li|link|main|math|meta|nav|"
-    "noscript|object|ol|option|p|param|picture|pre|q|s|script|section|select|small|source|"
-    "span|strong|style|sub|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|title|tr|"
-    "track|u|ul|video"
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)([^>]*)>")
+ELEMENTS = frozenset(
+    """a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound
+    big blink blockquote body br button canvas caption center cite code col colgroup data
+    datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure font
+    footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe image img
+    input ins isindex kbd keygen label legend li link listing main map mark marquee math menu
+    menuitem meta meter multicol nav nextid nobr noembed noframes noscript object ol optgroup
+    option output p param picture plaintext pre progress q rb rp rt rtc ruby s samp script search
+    section select slot small source spacer span strike strong style sub summary sup svg table
+    tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp
+    """.split()  # noqa: SIM905 -- a list of 150 words reads better as words
 )
+"""HTML's elements, current and obsolete."""
+_KNOWN_TAGS = "|".join(sorted(ELEMENTS, key=len, reverse=True))
 _STILL_MARKUP = re.compile(
     rf"(?:<|&lt;|&#0*60;|&#x0*3c;)(?:/?(?:{_KNOWN_TAGS})(?=[\s/>]|&gt;)|!--)", re.IGNORECASE
 )
@@ -46,10 +51,15 @@ MAX_PASSES = 3
 _SPACES = re.compile(r"[^\S\n]+")
 _ANY_SPACE = re.compile(r"\s+")
 # ANSI escape sequences (CSI, OSC, and two-character ESC sequences), removed whole.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]"
+ANSI_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    # OSC (titles, OSC 8 links, OSC 52 clipboard), DCS, SOS, PM, APC: up to their terminator,
+    # or at most to the end of the line or the next tag
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c<\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"  # any other escape sequence (ESC c resets the terminal)
 )
+"""Terminal escape sequences, removed whole (removing only the ESC would leave ``[31m``)."""
+_ANSI_START = re.compile(r"[\x1b\x90\x98\x9b\x9d-\x9f]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
@@ -57,6 +67,16 @@ _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 def _skip_to(text: str, found: int) -> int:
     """Where scanning resumes: after the marker found (-1: nothing left to scan)."""
     return len(text) if found < 0 else found
+
+
+def _is_text(name: str, rest: str) -> bool:
+    """Whether ``<name rest>`` is text that looks like a tag: an unknown name followed by words
+    that are not attributes (``x<y and z>w`` in a headline). Known elements, names with ``:`` or
+    ``-`` (``<o:p>``, custom elements) and unknown ones alone or with ``attr=value`` are tags."""
+    if name in ELEMENTS or ":" in name or "-" in name:
+        return False
+    rest = rest.strip().rstrip("/")
+    return bool(rest) and "=" not in rest
 
 
 def _one_pass(markup: str) -> str:
@@ -94,8 +114,13 @@ def _one_pass(markup: str) -> str:
                 parts.append("<")
             i = lt + 1
             continue
-        i = tag.end()
         closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if _is_text(name, tag.group(3)):
+            if not dropping:  # not a tag: "x<y and z>w" is text
+                parts.append("<")
+            i = lt + 1
+            continue
+        i = tag.end()
         self_closing = tag.group(0).endswith("/>")
         if dropping:
             if name == dropping and not self_closing:
@@ -172,7 +197,7 @@ def clean_controls(text: str, *, single_line: bool = False) -> str:
         single_line: for titles: tabs and newlines become spaces, runs of whitespace one space,
             and bidirectional overrides (which can make a headline read backwards) are removed.
     """
-    text = _ANSI.sub("", text) if "\x1b" in text or "\x9b" in text or "\x9d" in text else text
+    text = ANSI_SEQUENCE.sub("", text) if _ANSI_START.search(text) else text
     text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if single_line:
         return _ANY_SPACE.sub(" ", _BIDI.sub("", text)).strip()

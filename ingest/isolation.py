@@ -94,12 +94,16 @@ class IsolatedParser:
         self.seconds = seconds
         self.memory = memory
         self.max_chars = max_chars
+        self.workers = max(1, workers)
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
-        self._pool = ProcessPool(
-            max_workers=max(1, workers),
+        return ProcessPool(
+            max_workers=self.workers,
             initializer=_limit_memory,
-            initargs=(memory,),
+            initargs=(self.memory,),
             context=context,
         )
 
@@ -112,12 +116,13 @@ class IsolatedParser:
             FeedError: (not transient) the body is not a feed, or the parse ran out of its
                 time or memory budget, or the worker died; the message says which.
         """
-        future = self._pool.schedule(
-            self.parse,
-            args=(body, feed, fetched_at, content_type),
-            kwargs={"max_chars": self.max_chars},
-            timeout=self.seconds,
-        )
+        try:
+            future = self._schedule(body, feed, fetched_at, content_type)
+        except RuntimeError:  # the pool broke (a worker could not start): a new one
+            log.error("the parser pool broke; starting a new one")
+            self.close()
+            self._pool = self._start()
+            future = self._schedule(body, feed, fetched_at, content_type)
         try:
             return await asyncio.wrap_future(future)
         except FeedError:
@@ -137,13 +142,23 @@ class IsolatedParser:
                 feed.name, f"the parser process died ({exc}) on this feed", transient=False
             ) from exc
         except asyncio.CancelledError:
-            future.cancel()  # type: ignore[no-untyped-call]  # pebble kills its worker
+            future.cancel()  # a pebble future: cancelling kills its worker
             raise
         except Exception as exc:  # a parser bug on one feed must not stop the others
             log.error("feed %r: the parser failed", feed.name, exc_info=exc)
             raise FeedError(
                 feed.name, f"the parser failed: {type(exc).__name__}: {exc}", transient=False
             ) from exc
+
+    def _schedule(
+        self, body: bytes, feed: FeedSpec, fetched_at: datetime, content_type: str | None
+    ) -> "concurrent.futures.Future[ParsedFeed]":
+        return self._pool.schedule(
+            self.parse,
+            args=(body, feed, fetched_at, content_type),
+            kwargs={"max_chars": self.max_chars},
+            timeout=self.seconds,
+        )
 
     def close(self) -> None:
         """Kill the workers (any parse in progress is abandoned)."""

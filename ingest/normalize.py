@@ -9,7 +9,7 @@ import hashlib
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,9 +18,11 @@ import feedparser
 from pydantic import ValidationError
 
 from contract import SCHEMA_VERSION, Article, FeedError, article_id, canonical_url
+from ingest.dates import BadDate, parse_date
 from ingest.encoding import decode_document, to_utf8_xml
 from ingest.feeds_file import FeedSpec
 from ingest.html_text import clean_controls, plain_text
+from ingest.xml_repair import repair_xml
 
 MAX_FUTURE = timedelta(days=1)
 MAX_ARTICLE_CHARS = 100_000
@@ -37,9 +39,12 @@ REPAIRS = ("bad-date", "future-date", "text-truncated", "markup-removed")
 TRUNCATED = "text-truncated"
 
 _LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
-_HTML_PAGE = re.compile(
-    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I | re.S
+_HTML_PAGE = re.compile(  # an HTML or XHTML page, whatever feed it may embed
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>])",
+    re.I | re.S,
 )
+_URL_NOISE = re.compile(r"[\t\n\r]")
+_HOST = re.compile(r"[^\s<>\"'`{}|\\^%/?#@\[\]]+|[0-9a-fA-F:.]+")  # a name, or IPv6 unbracketed
 _ROOT = re.compile(  # the root element's name, after the prolog
     r"^\s*(?:(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*<([A-Za-z_][\w:.-]*)",
     re.S,
@@ -111,17 +116,30 @@ def parse_feed(
             f"cannot decode the body as {decoded.encoding} ({decoded.replaced} bytes invalid)",
             transient=False,
         )
+    if _HTML_PAGE.match(decoded.text[:65536]):
+        raise FeedError(feed.name, _not_a_feed(decoded.text, None), transient=False)
+    repaired, repairs = repair_xml(decoded.text)
+    decoded = replace(decoded, text=repaired)
     headers = {"content-type": "application/xml; charset=utf-8"}
     if _is_http(feed.url):
         headers["content-location"] = feed.url  # base for relative links
-    parsed = feedparser.parse(
-        to_utf8_xml(decoded),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            to_utf8_xml(decoded),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (ValueError, OverflowError, UnicodeError, RecursionError) as exc:  # its own bugs
+        raise FeedError(
+            feed.name, f"not a parseable feed: {type(exc).__name__}: {exc}", transient=False
+        ) from exc
     channel = parsed.get("feed", {})
-    if not parsed.entries and not channel.get("title") and (parsed.bozo or not parsed.version):
+    if (
+        not parsed.entries
+        and not channel.get("title")
+        and (parsed.get("bozo") or not parsed.get("version"))
+    ):
         raise FeedError(feed.name, _not_a_feed(decoded.text, parsed), transient=False)
     result = ParsedFeed(
         language=normalize_language(
@@ -131,7 +149,12 @@ def parse_feed(
     )
     if decoded.note:
         result.notes.append(f"encoding: {decoded.note}")
-    if parsed.bozo and parsed.entries and not _is_encoding_notice(parsed.get("bozo_exception")):
+    result.notes.extend(repairs)
+    if (
+        parsed.get("bozo")
+        and parsed.entries
+        and not _is_encoding_notice(parsed.get("bozo_exception"))
+    ):
         result.notes.append(f"malformed XML, read leniently: {parsed.get('bozo_exception')}")
     seen: set[str] = set()
     for index, entry in enumerate(parsed.entries):
@@ -173,14 +196,16 @@ def _is_encoding_notice(exc: object) -> bool:
     return type(exc).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
 
 
-def _not_a_feed(text: str, parsed: Any) -> str:
+def _not_a_feed(text: str, parsed: Any | None) -> str:
     head = text[:65536]
     if _HTML_PAGE.match(head):
         link = _ALTERNATE.search(head)
         return "not a feed: got an HTML page" + (
             f" (it links to a feed at {link.group(1)[:200]})" if link else ""
         )
-    if not parsed.bozo and (root := _ROOT.search(head)):
+    if parsed is None:
+        return "not a parseable feed"
+    if not parsed.get("bozo") and (root := _ROOT.search(head)):
         return f"not a feed: a <{root.group(1)[:40]}> document, not RSS, Atom or RDF"
     reason = parsed.get("bozo_exception") or "no feed elements found"
     return f"not a parseable feed: {str(reason)[:200]}"
@@ -247,11 +272,12 @@ def _link(entry: Any, feed: FeedSpec) -> str | None:
     for candidate, relative_ok in (*candidates, (entry.get("id"), False)):
         if not isinstance(candidate, str) or not candidate.strip():
             continue
-        url = clean_controls(candidate.strip(), single_line=True)
+        # as browsers read a URL: tabs and newlines anywhere go (java\tscript: is javascript:)
+        url = clean_controls(_URL_NOISE.sub("", candidate), single_line=True)
         try:
             url = urljoin(base, url) if relative_ok and base else url
             parts = urlsplit(url)
-            if parts.scheme.lower() in ("http", "https") and parts.hostname:
+            if parts.scheme.lower() in ("http", "https") and _HOST.fullmatch(parts.hostname or ""):
                 parts.port  # noqa: B018 -- raises on a port out of range
                 return url
         except ValueError:
@@ -291,23 +317,25 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _published(entry: Any, fetched_at: datetime, result: ParsedFeed) -> datetime | None:
-    given = False
+    bad = False
     for key in ("published", "updated"):
         # dict.get: feedparser's own get() maps a missing "updated" to "published", warning
         raw = dict.get(entry, key)
-        parsed: time.struct_time | None = dict.get(entry, f"{key}_parsed")
-        given = given or bool(raw)
-        if parsed is None:
+        if not isinstance(raw, str) or not raw.strip():
             continue
+        lenient = dict.get(entry, f"{key}_parsed")
         try:
-            published = datetime(*parsed[:6], tzinfo=UTC)  # feedparser gives UTC
-        except (TypeError, ValueError, OverflowError, IndexError, KeyError):
+            published = parse_date(raw, lenient if isinstance(lenient, time.struct_time) else None)
+        except BadDate:
+            bad = True
+            continue
+        if published is None:
             continue
         if published > fetched_at + MAX_FUTURE:
             result.note_entry("future-date")
             return fetched_at
         return published
-    if given:
+    if bad:
         result.note_entry("bad-date")
     return None
 

@@ -54,6 +54,7 @@ class PollPolicy:
         max_error_backoff: longest wait after repeated lasting errors.
         max_retry_after: the longest ``Retry-After`` obeyed.
         disable_gone: a 410 Gone disables the feed until ``newsmon feeds enable``.
+        max_redirects: redirects followed per fetch.
     """
 
     max_bytes: int = 5_000_000
@@ -64,6 +65,7 @@ class PollPolicy:
     max_error_backoff: float = 7 * 86400.0
     max_retry_after: float = 6 * 3600.0
     disable_gone: bool = True
+    max_redirects: int = 5
 
     def delay(self, feed: FeedSpec, failures: int, error: FeedError) -> float:
         """Seconds until the next attempt after ``failures`` consecutive failures."""
@@ -248,6 +250,7 @@ class Poller:
             last_modified=state.last_modified,
             max_bytes=self.policy.max_bytes,
             timeout=self.policy.timeout,
+            max_redirects=self.policy.max_redirects,
         )
         fetched_at = datetime.now(UTC)
         now = fetched_at.timestamp()
@@ -299,6 +302,8 @@ class Poller:
         now = time.time()
         failures = state.failures + 1
         message = str(error)
+        if error.retry_after is not None and error.status in (429, 503):
+            message += f"; retry after {min(error.retry_after, self.policy.max_retry_after):.0f}s"
         disabled = None
         if error.status == 410 and self.policy.disable_gone:
             message += "; feed disabled"

@@ -96,13 +96,19 @@ def poll(
     if as_json:
         sys.stdout.write(orjson.dumps(summary.__dict__).decode() + "\n")
     else:
+        disabled = f", {summary.disabled} disabled" if summary.disabled else ""
         out.print(
             f"{summary.feeds} feed(s): {summary.ok} ok, {summary.not_modified} not modified, "
-            f"{summary.failed} failed; {summary.published} article(s) published"
+            f"{summary.failed} failed{disabled}; {summary.published} article(s) published "
+            f"({summary.updated} new version(s) of earlier ones)"
         )
+        for label, counts in (("skipped", summary.skipped), ("repaired", summary.repaired)):
+            if counts:
+                listed = ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
+                out.print(f"entries {label}: {listed}", highlight=False)
         for line in summary.errors:
             err.print(f"[yellow]{safe(line)}[/]")
-    if summary.failed and summary.failed == summary.feeds:
+    if summary.all_failed:
         raise typer.Exit(1)
 
 

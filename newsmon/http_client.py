@@ -17,11 +17,12 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-from contract import AddressPolicy, BlockedAddress
+from contract import AddressPolicy, BlockedAddress, UnsupportedScheme
 
 Resolver = Callable[[str, int], list[str]]
 AsyncResolver = Callable[[str, int], Awaitable[list[str]]]
@@ -181,6 +182,21 @@ def _sync_transport(backend: GuardedBackend) -> httpx.HTTPTransport:
     return transport
 
 
+def _check_redirect(response: httpx.Response) -> None:
+    """A redirect may only lead to http or https: refused before httpx even builds the next
+    request (which it does, eagerly, for ``data:`` or ``javascript:`` too)."""
+    if not response.has_redirect_location:
+        return
+    location = response.headers["Location"].strip()
+    scheme = urlsplit(location).scheme.lower() if ":" in location else ""
+    if scheme and scheme not in ("http", "https") and not location.startswith("//"):
+        raise UnsupportedScheme(location, scheme)
+
+
+async def _check_redirect_async(response: httpx.Response) -> None:
+    _check_redirect(response)
+
+
 def _headers(user_agent: str | None) -> dict[str, str] | None:
     return None if user_agent is None else {"User-Agent": user_agent}
 
@@ -214,6 +230,7 @@ def guarded_async_client(
         follow_redirects=follow_redirects,
         max_redirects=max_redirects,
         trust_env=False,
+        event_hooks={"response": [_check_redirect_async]},
     )
 
 
@@ -237,6 +254,7 @@ def guarded_client(
         follow_redirects=follow_redirects,
         max_redirects=max_redirects,
         trust_env=False,
+        event_hooks={"response": [_check_redirect]},
     )
 
 

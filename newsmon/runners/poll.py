@@ -67,6 +67,7 @@ def poll_policy(settings: Settings) -> PollPolicy:
         max_error_backoff=settings.max_error_backoff,
         max_retry_after=settings.max_retry_after,
         disable_gone=settings.disable_gone,
+        max_redirects=settings.max_redirects,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from contract import BlockedAddress
+from contract import BlockedAddress, UnsupportedScheme
 from sinks.notify.errors import SendFailed, scrub
 from sinks.notify.retry import Refused, Retry, RetryPolicy, Sleep, with_retries
 
@@ -68,7 +68,7 @@ def post_json(
             raise Retry(f"{label}: timed out ({type(exc).__name__})") from None
         except httpx.UnsupportedProtocol:
             raise Refused(f"{label}: unsupported URL") from None
-        except BlockedAddress as exc:  # the client's address guard: never retried
+        except (BlockedAddress, UnsupportedScheme) as exc:  # the client's guard: not retried
             raise Refused(f"{label}: refused: {exc}") from None
         except httpx.TransportError as exc:
             reason = scrub(str(exc), *secrets)

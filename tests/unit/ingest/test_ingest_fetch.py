@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,3 +133,85 @@ def test_local_size_cap_and_missing(tmp_path: Path) -> None:
     with pytest.raises(FeedError, match="cannot read") as info:
         fetch(FeedSpec("missing", str(tmp_path / "nope.xml")))
     assert info.value.feed == "missing"
+
+
+def _gzip(data: bytes, layers: int = 1) -> bytes:
+    for _ in range(layers):
+        data = gzip.compress(data, compresslevel=9)
+    return data
+
+
+@pytest.mark.parametrize(("encoding", "layers"), [("gzip", 1), ("gzip, gzip", 2), ("x-gzip", 1)])
+def test_a_compression_bomb_stops_at_the_cap(
+    feed_server: FeedServer, encoding: str, layers: int
+) -> None:
+    """200 MB of zeros in ~200 KB (or ~1 KB, twice gzipped): refused at 1 MB, decompressing
+    never more than that (httpx would inflate a whole chunk of the outer layer at once)."""
+    bomb = _gzip(b"\0" * 200_000_000, layers)
+    url = feed_server.add("/bomb", bomb, headers={"Content-Encoding": encoding})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("bomb", url), max_bytes=1_000_000)
+    assert caught.value.reason == "body larger than 1000000 bytes"
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_gzip_and_deflate_bodies_are_decompressed(feed_server: FeedServer, raw: bool) -> None:
+    body = b"<rss>" + b"x" * 10_000 + b"</rss>"
+    engine = zlib.compressobj(wbits=-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    deflated = engine.compress(body) + engine.flush()
+    url = feed_server.add("/d", deflated, headers={"Content-Encoding": "deflate"})
+    assert fetch(FeedSpec("d", url)).body == body
+    url = feed_server.add("/g", _gzip(body), headers={"Content-Encoding": "gzip"})
+    assert fetch(FeedSpec("g", url)).body == body
+    assert feed_server.request_headers["/g"][0]["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_an_unsupported_or_broken_encoding_fails_clearly(feed_server: FeedServer) -> None:
+    url = feed_server.add("/br", b"\x0b\x02\x80hi\x03", headers={"Content-Encoding": "br"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("br", url))
+    assert caught.value.reason == f"unsupported Content-Encoding 'br' from {url}"
+    url = feed_server.add("/bad", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("bad", url))
+    assert caught.value.reason.startswith(f"cannot decompress the gzip body from {url}: ")
+
+
+def test_redirects_are_followed_hop_by_hop(feed_server: FeedServer) -> None:
+    final = feed_server.add("/final", b"<rss/>")
+    temporary = feed_server.add("/tmp", b"", status=302, headers={"Location": "/final"})
+    moved = feed_server.add("/moved", b"", status=308, headers={"Location": temporary})
+    start = feed_server.add("/start", b"", status=301, headers={"Location": moved})
+    result = fetch(FeedSpec("hops", start))
+    assert result.body == b"<rss/>"
+    assert result.moved_to == temporary  # the 301 and 308 moved it; the 302 did not
+    assert fetch(FeedSpec("direct", final)).moved_to is None
+
+
+def test_redirect_limits_and_schemes(feed_server: FeedServer) -> None:
+    loop = feed_server.add("/loop", b"", status=302, headers={"Location": "/loop"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("loop", loop), max_redirects=3)
+    assert caught.value.reason == f"too many redirects (more than 3) from {loop}"
+    assert feed_server.requests["/loop"] == 4
+    for target in ("file:///etc/passwd", "ftp://example.com/feed", "gopher://127.0.0.1:70/x"):
+        url = feed_server.add("/away", b"", status=302, headers={"Location": target})
+        with pytest.raises(FeedError) as caught:
+            fetch(FeedSpec("away", url))
+        scheme = target.split(":")[0]
+        assert caught.value.reason == f"unsupported URL scheme {scheme!r} in {target}"
+        assert caught.value.transient is False
+    url = feed_server.add("/js", b"", status=302, headers={"Location": "javascript:alert(1)"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("js", url))
+    assert caught.value.reason.startswith(f"invalid redirect from {url}: ")
+
+
+def test_the_status_line_is_the_standard_one(feed_server: FeedServer) -> None:
+    """The server's own reason phrase is text from the internet: not repeated."""
+    url = feed_server.add("/e", b"", status=500)
+    feed_server.routes["/e"].headers = {}
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("e", url))
+    assert caught.value.reason == f"HTTP 500 Internal Server Error from {url}"
+    assert caught.value.status == 500

@@ -86,3 +86,13 @@ def test_closing_kills_a_parse_in_progress_at_once() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(go()) < 3
+
+
+def test_a_body_that_is_no_feed_fails_with_its_reason() -> None:
+    """The worker's FeedError crosses back whole (and the pool stays usable)."""
+    body = rss_xml([{"title": "Fine", "link": "https://example.com/f"}])
+    with isolated(workers=1) as parser:
+        html, fine = run(parser, b"<html><body>Hi</body></html>", body)
+        assert isinstance(html, FeedError)
+        assert str(html) == "feed 'hostile': not a feed: got an HTML page"
+        assert isinstance(fine, ParsedFeed) and len(fine.articles) == 1

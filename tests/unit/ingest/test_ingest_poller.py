@@ -295,7 +295,7 @@ def test_retry_after_is_honoured_capped_and_holds_the_host(
     poller = new_poller([busy], store, max_retry_after=3600)
     batches = poll(poller)
     assert batches["s429"].error == (
-        f"feed 's429': HTTP 429 Too Many Requests from {busy.url}; retry after 7200s"
+        f"feed 's429': HTTP 429 Too Many Requests from {busy.url}; retry after 3600s"
     )
     assert store.get(busy.url).next_due == pytest.approx(time.time() + 3600, abs=5)  # capped
     # the same host: a feed of it that was not polled yet waits as long

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from feedserver import FeedServer
 
-from contract import AddressPolicy, BlockedAddress
+from contract import AddressPolicy, BlockedAddress, UnsupportedScheme
 from newsmon.http_client import (
     AsyncGuardedBackend,
     GuardedBackend,
@@ -224,10 +224,25 @@ def test_other_schemes_are_refused(fetch: Fetch, url: str) -> None:
         fetch(AddressPolicy(allow_private=True), url)
 
 
-def test_redirect_to_another_scheme_is_refused(fetch: Fetch, feed_server: FeedServer) -> None:
-    feed_server.add("/feed", status=302, headers={"Location": "file:///etc/passwd"})
-    with pytest.raises(httpx.UnsupportedProtocol):
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc/passwd",
+        "data:text/html;base64,PGgxPg==",
+        "gopher://127.0.0.1:70/",
+        "javascript:x",
+    ],
+)
+def test_redirect_to_another_scheme_is_refused(
+    fetch: Fetch, feed_server: FeedServer, location: str
+) -> None:
+    """Refused by the client's response hook, naming the target, before httpx builds (or
+    fails to build) the next request."""
+    feed_server.add("/feed", status=302, headers={"Location": location})
+    with pytest.raises(UnsupportedScheme) as caught:
         fetch(AddressPolicy(allow_private=True), feed_server.url("/feed"))
+    scheme = location.split(":")[0]
+    assert str(caught.value) == f"unsupported URL scheme {scheme!r} in {location}"
 
 
 def test_sync_client_does_not_follow_redirects_by_default(
