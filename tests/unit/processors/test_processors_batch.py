@@ -3,9 +3,10 @@
 from collections.abc import Callable
 
 import orjson
+import pytest
 
 from contract import Article, ErrorEnvelope
-from processors.batch import STAGE, process_batch
+from processors.batch import STAGE, Interrupted, process_batch
 from processors.enrich import Enricher
 
 Factory = Callable[..., Article]
@@ -69,3 +70,23 @@ def test_failed_batch_is_retried_one_by_one(enricher: Enricher, make_article: Fa
     assert result.dead[0].key == bad.id
     assert result.dead[0].error_type == "ValueError"
     assert Article.from_json(result.dead[0].payload()) == bad
+
+
+def test_a_stop_between_groups_abandons_the_batch(
+    enricher: Enricher, make_article: Factory
+) -> None:
+    """Long articles are enriched in groups; a stop asked for in between ends the batch
+    without a result (it is redone at the next start), so stopping takes seconds."""
+    long_text = "Talks in Geneva resumed. " * 8_000  # ~200,000 characters: three groups
+    payloads = [
+        make_article(url=f"https://example.com/{i}", text=long_text).to_json() for i in range(3)
+    ]
+    asked: list[int] = []
+
+    def stop_after_first_group() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    with pytest.raises(Interrupted, match="stopped in the middle of a batch"):
+        process_batch(enricher, payloads, SOURCE, stop_after_first_group)
+    assert len(asked) == 2

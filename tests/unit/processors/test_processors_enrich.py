@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 
+import pytest
+
 from contract import Article, Entity
-from processors.enrich import Enricher
+from processors.enrich import Enricher, cap_text
 
 Factory = Callable[..., Article]
 
@@ -133,3 +135,29 @@ def test_batch_equals_one_by_one(
         a.model_dump(exclude=ignore) for a in alone
     ]
     assert together[2].entities == [] and together[2].topics == []
+
+
+@pytest.mark.parametrize(
+    ("text", "max_chars", "max_tokens", "kept", "cut"),
+    [
+        ("short text", 100, 100, "short text", False),
+        ("x" * 50, 20, 100, "x" * 20, True),
+        ("one, two, three four", 100, 4, "one, two,", True),  # words and punctuation count
+        ("a b c d", 100, 4, "a b c d", False),
+    ],
+)
+def test_cap_text(text: str, max_chars: int, max_tokens: int, kept: str, cut: bool) -> None:
+    assert cap_text(text, max_chars, max_tokens) == (kept, cut)
+
+
+def test_a_huge_article_is_tagged_up_to_its_cap_and_flagged(
+    enricher: Enricher, seed_article: Article
+) -> None:
+    """4.5 MB of text (just under the fetch cap) costs what 20,000 tokens cost: the rest is
+    not tagged, the article says so, its stored text is untouched."""
+    huge = seed_article.model_copy(update={"text": seed_article.text + " filler" * 650_000})
+    enriched = enricher.enrich(huge)
+    assert "text-capped" in enriched.flags
+    assert enriched.text == huge.text
+    assert {t.topic for t in enriched.topics} >= {"weapons-restrictions"}
+    assert "text-capped" not in enricher.enrich(seed_article).flags
