@@ -152,6 +152,7 @@ def run(
             f"[red]error:[/] every feed failed ({polled.feeds}); why: "
             f"{safe(_me())} feeds status --feeds {safe(feeds)}{safe(data_option)}",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1)
 

@@ -30,13 +30,16 @@ def _consume(config: AppConfig, topic: str, expect: int) -> list[tuple[bytes, by
     return records
 
 
-def _feed(feed_server: FeedServer, tmp_path: Path, n: int) -> tuple[Path, list[str]]:
-    links = [feed_server.url(f"/story/{i}?utm_campaign=x") for i in range(n)]
-    items = [
+def _items(links: list[str]) -> list[dict[str, str]]:
+    return [
         {"title": f"Story {i}", "link": link, "description": f"<p>Text {i}</p>"}
         for i, link in enumerate(links)
     ]
-    url = feed_server.add("/rss.xml", rss_xml(items), etag='"v1"')
+
+
+def _feed(feed_server: FeedServer, tmp_path: Path, n: int) -> tuple[Path, list[str]]:
+    links = [feed_server.url(f"/story/{i}?utm_campaign=x") for i in range(n)]
+    url = feed_server.add("/rss.xml", rss_xml(_items(links)), etag='"v1"')
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"- name: Test Feed\n  url: {url}\n")
     return feeds, links
@@ -51,8 +54,9 @@ def test_poll_publishes_each_new_article_once(
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["published"] == 3
 
-    # The feed changes (new ETag) but only one item is new: only that one is published.
-    items = [{"title": f"Story {i}", "link": link} for i, link in enumerate(links)]
+    # The feed changes (new ETag) but only one item is new: only that one is published (the
+    # others are unchanged; a changed one would be published again as a new version).
+    items = _items(links)
     new_link = feed_server.url("/story/new")
     feed_server.add("/rss.xml", rss_xml([*items, {"title": "New", "link": new_link}]), etag='"v2"')
     second = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")

@@ -208,3 +208,21 @@ def test_an_unusable_url_is_a_permanent_failure_not_a_crash(
     with pytest.raises(SendFailed) as failed:
         _sender(client).send(Notice.single(make_subscription(), make_alert()), channel)
     assert failed.value.permanent and failed.value.attempts <= 1
+
+
+def test_a_webhook_on_an_internal_address_is_refused_for_good(
+    hook_server: HookServer,
+    make_alert: Callable[..., Alert],
+    make_subscription: Callable[..., Subscription],
+) -> None:
+    """The notifier's client (newsmon's address guard) refuses loopback: permanent, not
+    retried, nothing reaches the receiver."""
+    from contract import AddressPolicy
+    from newsmon.http_client import guarded_client
+
+    notice = Notice.single(make_subscription(), make_alert())
+    with guarded_client(AddressPolicy(), timeout=5) as guarded, pytest.raises(SendFailed) as failed:
+        _sender(guarded).send(notice, _webhook(hook_server))
+    assert (failed.value.attempts, failed.value.permanent) == (1, True)
+    assert "127.0.0.1 is a loopback address" in str(failed.value)
+    assert hook_server.requests == []
