@@ -9,7 +9,6 @@ caller's: newsmon passes one that refuses private addresses on every hop
 
 import asyncio
 import os
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,14 +20,13 @@ from urllib.request import url2pathname
 import httpx
 
 from contract import BlockedAddress, FeedError, UnsupportedScheme
+from ingest.decompress import ACCEPT_ENCODING, InflateError, Inflater
 from ingest.feeds_file import FeedSpec
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
-ACCEPT_ENCODING = "gzip, deflate"
-"""Only what :class:`_Inflater` decompresses within the size cap."""
 PERMANENT_REDIRECTS = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -244,7 +242,7 @@ async def _read_body(feed: FeedSpec, response: httpx.Response, max_bytes: int) -
         if length.isdigit():
             _check_size(feed, int(length), max_bytes)
     try:
-        layers = [_Inflater(e, max_bytes) for e in reversed(encodings)]
+        layers = [Inflater(e, max_bytes) for e in reversed(encodings)]
     except ValueError as exc:
         raise FeedError(feed.name, f"{exc} from {response.url}", transient=False) from exc
     chunks: list[bytes] = []
@@ -258,44 +256,13 @@ async def _read_body(feed: FeedSpec, response: httpx.Response, max_bytes: int) -
             chunks.append(raw)
     except OverflowError:
         _check_size(feed, max_bytes + 1, max_bytes)
-    except zlib.error as exc:
+    except InflateError as exc:
         raise FeedError(
             feed.name,
             f"cannot decompress the {', '.join(encodings)} body from {response.url}: {exc}",
             transient=False,
         ) from exc
     return b"".join(chunks)
-
-
-class _Inflater:
-    """One Content-Encoding layer, decompressed incrementally and never past ``limit`` bytes:
-    a 1 GB gzip bomb costs at most ``limit`` bytes of memory, whatever its layers."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        if encoding not in ("gzip", "x-gzip", "deflate"):
-            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
-        self.deflate = encoding == "deflate"
-        self.limit = limit
-        self.produced = 0
-        self.first = True
-        self.engine = zlib.decompressobj(zlib.MAX_WBITS if self.deflate else 16 + zlib.MAX_WBITS)
-
-    def feed(self, data: bytes) -> bytes:
-        room = self.limit - self.produced + 1  # one byte over the limit tells it is too large
-        if not data:
-            return b""
-        try:
-            out = self.engine.decompress(data, room)
-        except zlib.error:
-            if not (self.deflate and self.first):
-                raise
-            self.engine = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
-            out = self.engine.decompress(data, room)
-        self.first = False
-        self.produced += len(out)
-        if self.produced > self.limit:
-            raise OverflowError(self.limit)
-        return out
 
 
 def _check_size(feed: FeedSpec, size: int, max_bytes: int) -> None:

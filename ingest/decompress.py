@@ -1,0 +1,45 @@
+"""Content-Encoding decoded within a size cap: a compression bomb costs what the cap allows.
+
+httpx decompresses each received chunk whole (a 64 KB chunk of a gzip bomb is 64 MB, and
+``Content-Encoding: gzip, gzip`` inflates the inner layer a GiB at once). Here every layer is
+asked for at most one byte more than the cap, so the cap is never exceeded in memory.
+"""
+
+import zlib
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""What :class:`Inflater` decodes; a server sending anything else fails the fetch clearly."""
+
+InflateError = zlib.error
+"""A body that its Content-Encoding does not describe."""
+
+
+class Inflater:
+    """One Content-Encoding layer, decompressed incrementally and never past ``limit`` bytes:
+    a 1 GB gzip bomb costs at most ``limit`` bytes of memory, whatever its layers."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+        self.deflate = encoding == "deflate"
+        self.limit = limit
+        self.produced = 0
+        self.first = True
+        self.engine = zlib.decompressobj(zlib.MAX_WBITS if self.deflate else 16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> bytes:
+        room = self.limit - self.produced + 1  # one byte over the limit tells it is too large
+        if not data:
+            return b""
+        try:
+            out = self.engine.decompress(data, room)
+        except zlib.error:
+            if not (self.deflate and self.first):
+                raise
+            self.engine = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+            out = self.engine.decompress(data, room)
+        self.first = False
+        self.produced += len(out)
+        if self.produced > self.limit:
+            raise OverflowError(self.limit)
+        return out
