@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon)"
 BatchStatus = Literal["ok", "not_modified", "failed", "disabled"]
+RESCHEDULE_EVERY = 60.0
+"""Seconds between looks at the schedule when nothing is due sooner (a feed enabled again by
+``newsmon feeds enable`` is noticed then)."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,7 @@ class Poller:
                 wait = None
                 if mode == "forever":
                     due = self.next_due(frozenset(running.values()))
-                    wait = None if math.isinf(due) else max(due - time.time(), 0.0)
+                    wait = min(max(due - time.time(), 0.0), RESCHEDULE_EVERY)
                 done, _ = await asyncio.wait(
                     {*running, stopped}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -218,7 +221,7 @@ class Poller:
 
     def _due_at(self, feed: FeedSpec) -> float:
         due = self._due.get(feed.url)
-        if due is None:
+        if due is None or math.isinf(due):  # a disabled feed may have been enabled since
             state = self.store.get(feed.url)
             due = self._due[feed.url] = math.inf if state.disabled else state.next_due
         return due

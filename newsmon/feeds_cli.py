@@ -165,7 +165,8 @@ def enable(
     feeds: FeedsOption = None,
     data: DataOption = None,
 ) -> None:
-    """Poll a disabled feed (one that answered 410 Gone) again, at the next poll."""
+    """Poll a disabled feed (one that answered 410 Gone) again: a running newsmon notices
+    within a minute."""
     settings = _settings(data)
     listed = _feeds(settings, feeds)
     with FeedStateStore(settings.state_db) as store:
@@ -179,4 +180,7 @@ def enable(
         if not store.enable(url):
             err.print(f"[red]error:[/] feed {safe(repr(feed))} is not disabled", highlight=False)
             raise typer.Exit(1)
-    out.print(f"feed {safe(repr(feed))} enabled: polled at the next poll", highlight=False)
+    out.print(
+        f"feed {safe(repr(feed))} enabled: a running newsmon polls it within a minute",
+        highlight=False,
+    )
