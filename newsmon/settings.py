@@ -105,10 +105,10 @@ class Settings(BaseSettings):
         100_000, ge=1000, description="an article's text is cut here when polled (flagged)"
     )
     tag_max_chars: int = Field(
-        100_000, ge=1000, description="characters of an article tagged; the rest is not (flagged)"
+        30_000, ge=1000, description="characters of an article tagged; the rest is not (flagged)"
     )
     tag_max_tokens: int = Field(
-        20_000, ge=100, description="words of an article tagged; the rest is not (flagged)"
+        5_000, ge=100, description="tokens of an article tagged; the rest is not (flagged)"
     )
     user_agent: str = Field(
         "newsmon/0.1 (+https://github.com/newsmon/newsmon)", description="HTTP User-Agent"

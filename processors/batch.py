@@ -10,9 +10,9 @@ from processors.enrich import Enricher
 log = logging.getLogger(__name__)
 
 STAGE = "processors.enrich"
-GROUP_CHARS = 100_000
-"""Articles are enriched in groups of about this many characters (a few seconds of spaCy on
-one core), and a stop is honoured between groups."""
+GROUP_CHARS = 30_000
+"""Articles are enriched in groups of about this many characters (about a second of spaCy on
+one core, and ~100 MiB at most), and a stop is honoured between groups."""
 
 
 class Interrupted(NewsmonError):

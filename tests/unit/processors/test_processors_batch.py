@@ -77,7 +77,7 @@ def test_a_stop_between_groups_abandons_the_batch(
 ) -> None:
     """Long articles are enriched in groups; a stop asked for in between ends the batch
     without a result (it is redone at the next start), so stopping takes seconds."""
-    long_text = "Talks in Geneva resumed. " * 8_000  # ~200,000 characters: three groups
+    long_text = "Talks in Geneva resumed. " * 8_000  # 200,000 characters: a group each
     payloads = [
         make_article(url=f"https://example.com/{i}", text=long_text).to_json() for i in range(3)
     ]

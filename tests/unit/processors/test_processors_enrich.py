@@ -153,7 +153,7 @@ def test_cap_text(text: str, max_chars: int, max_tokens: int, kept: str, cut: bo
 def test_a_huge_article_is_tagged_up_to_its_cap_and_flagged(
     enricher: Enricher, seed_article: Article
 ) -> None:
-    """4.5 MB of text (just under the fetch cap) costs what 20,000 tokens cost: the rest is
+    """4.5 MB of text (just under the fetch cap) costs what 5,000 tokens cost: the rest is
     not tagged, the article says so, its stored text is untouched."""
     huge = seed_article.model_copy(update={"text": seed_article.text + " filler" * 650_000})
     enriched = enricher.enrich(huge)
