@@ -25,7 +25,8 @@ class Inflater:
         self.limit = limit
         self.produced = 0
         self.first = True
-        self.engine = zlib.decompressobj(zlib.MAX_WBITS if self.deflate else 16 + zlib.MAX_WBITS)
+        self.engine_bits = zlib.MAX_WBITS if self.deflate else 16 + zlib.MAX_WBITS
+        self.engine = zlib.decompressobj(self.engine_bits)
 
     def feed(self, data: bytes) -> bytes:
         room = self.limit - self.produced + 1  # one byte over the limit tells it is too large
@@ -36,9 +37,15 @@ class Inflater:
         except zlib.error:
             if not (self.deflate and self.first):
                 raise
-            self.engine = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, no zlib header
+            self.engine_bits = -zlib.MAX_WBITS  # raw deflate, no zlib header
+            self.engine = zlib.decompressobj(self.engine_bits)
             out = self.engine.decompress(data, room)
         self.first = False
+        while self.engine.eof and self.engine.unused_data and len(out) < room:
+            # another gzip member follows (concatenated gzip is one valid body)
+            rest = self.engine.unused_data
+            self.engine = zlib.decompressobj(self.engine_bits)
+            out += self.engine.decompress(rest, room - len(out))
         self.produced += len(out)
         if self.produced > self.limit:
             raise OverflowError(self.limit)

@@ -215,3 +215,9 @@ def test_the_status_line_is_the_standard_one(feed_server: FeedServer) -> None:
         fetch(FeedSpec("e", url))
     assert caught.value.reason == f"HTTP 500 Internal Server Error from {url}"
     assert caught.value.status == 500
+
+
+def test_a_body_of_several_gzip_members_is_read_whole(feed_server: FeedServer) -> None:
+    members = gzip.compress(b"<rss>first ") + gzip.compress(b"second</rss>")
+    url = feed_server.add("/m", members, headers={"Content-Encoding": "gzip"})
+    assert fetch(FeedSpec("m", url)).body == b"<rss>first second</rss>"
