@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientError
 from newsmon.backends import AlertRecorder, Subscriptions, backends_for
 from newsmon.es_clients import make_es
+from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
-from newsmon.subscriptions_cli import refused_channel
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+from pydantic import SecretStr
 
-from contract import AddressPolicy, BlockedAddress, UnsupportedScheme
+from contract import AddressPolicy, BlockedAddress, Subscription, UnsupportedScheme
 
 Resolver = Callable[[str, int], list[str]]
 AsyncResolver = Callable[[str, int], Awaitable[list[str]]]
@@ -274,4 +275,18 @@ def refused_target(url: str, policy: AddressPolicy) -> str | None:
             policy.check(host, port, ipaddress.ip_address(text))
         except BlockedAddress as exc:
             return str(exc)
+    return None
+
+
+def refused_channel(subscription: Subscription, policy: AddressPolicy) -> str | None:
+    """Why a webhook or Slack channel of ``subscription`` points where newsmon does not send
+    (loopback, private networks, metadata services), or None."""
+    for n, channel in enumerate(subscription.channels):
+        url = getattr(channel, "url", None)
+        text = url.get_secret_value() if isinstance(url, SecretStr) else url
+        if isinstance(text, str) and (why := refused_target(text, policy)):
+            return (
+                f"channels.{n} ({channel.type}): {why}; set NEWSMON_ALLOW_PRIVATE_NETWORKS=true "
+                "or add the host to NEWSMON_FETCH_ALLOW to allow it"
+            )
     return None

@@ -17,14 +17,14 @@ import orjson
 import typer
 import yaml
 from elasticsearch import ApiError, TransportError
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from rich.table import Table
 
 from contract import AddressPolicy, NewsmonError, Subscription
 from contract.text import printable
 from newsmon.backends import Subscriptions, backends_for
 from newsmon.console import err, load_settings, out, safe
-from newsmon.http_client import refused_target
+from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.es_errors import is_transient
@@ -120,20 +120,6 @@ def load_file(path: Path) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise CliError(f"{path}: item {n}: expected a mapping of subscription fields")
     return items
-
-
-def refused_channel(subscription: Subscription, policy: AddressPolicy) -> str | None:
-    """Why a webhook or Slack channel of ``subscription`` points where newsmon does not send
-    (loopback, private networks, metadata services), or None."""
-    for n, channel in enumerate(subscription.channels):
-        url = getattr(channel, "url", None)
-        text = url.get_secret_value() if isinstance(url, SecretStr) else url
-        if isinstance(text, str) and (why := refused_target(text, policy)):
-            return (
-                f"channels.{n} ({channel.type}): {why}; set NEWSMON_ALLOW_PRIVATE_NETWORKS=true "
-                "or add the host to NEWSMON_FETCH_ALLOW to allow it"
-            )
-    return None
 
 
 def store_subscription(
