@@ -4,6 +4,7 @@ It is read once at start-up (``Settings()``) and passed down explicitly; nothing
 environment.
 """
 
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -152,8 +153,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                import json
-
                 return json.loads(text)
             return [part for part in text.replace(",", " ").split() if part]
         return value
