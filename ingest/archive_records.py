@@ -51,7 +51,9 @@ class Exchange:
         request_headers: the request headers as sent.
         status: the response status code.
         reason: the reason phrase (the standard one when empty).
-        http_version: ``HTTP/1.0``, ``HTTP/1.1``, ``HTTP/2`` or ``HTTP/3``.
+        http_version: the response's: ``HTTP/1.0``, ``HTTP/1.1``, ``HTTP/2`` or ``HTTP/3``.
+            The request is written ``HTTP/1.1``, what newsmon's client (httpx) sends, even
+            when a server answers ``HTTP/1.0``.
         response_headers: the response headers as received (``Content-Encoding: gzip`` too).
         body: the payload after decompression.
         fetched_at: when the response arrived (timezone-aware): ``WARC-Date``.
@@ -133,11 +135,11 @@ def stored_response_headers(
     return stored
 
 
-def _request_line(exchange: Exchange, uri: str, version_text: str) -> str:
+def _request_line(exchange: Exchange, uri: str) -> str:
     parts = urlsplit(uri)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     method = exchange.method.translate(_LINE_BREAKS).replace(" ", "") or "GET"
-    return f"{method} {target} {version_text}"
+    return f"{method} {target} HTTP/1.1"
 
 
 def _status_line(exchange: Exchange) -> str:
@@ -186,14 +188,16 @@ def exchange_records(builder: RecordBuilder, exchange: Exchange, warcinfo_id: st
         (name.translate(_LINE_BREAKS), value.translate(_LINE_BREAKS))
         for name, value in exchange.request_headers
     ]
+    asked = "http/1.1" if protocol.startswith("http/1") else protocol  # see http_version
     request = builder.create_warc_record(
         uri,
         "request",
         payload=io.BytesIO(b""),
         length=0,
-        warc_headers_dict=fields | {"WARC-Record-ID": StatusAndHeadersParser.make_warc_id()},
+        warc_headers_dict=fields
+        | {"WARC-Record-ID": StatusAndHeadersParser.make_warc_id(), "WARC-Protocol": asked},
         http_headers=WireHeaders(
-            _request_line(exchange, uri, version_text), request_headers, is_http_request=True
+            _request_line(exchange, uri), request_headers, is_http_request=True
         ),
     )
     response = builder.create_warc_record(

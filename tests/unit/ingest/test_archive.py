@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from feedserver import FeedServer
 from warcio.archiveiterator import ArchiveIterator
 
 from ingest.archive import Exchange, WarcArchive
@@ -371,3 +373,44 @@ def test_threads_writing_at_once_lose_and_mix_nothing(
             assert response.payload == f"<p>{worker}/{n}</p>".encode() * 50
             seen.add(uri)
     assert len(seen) == threads * each
+
+
+def test_a_real_gzip_response_over_loopback_is_stored_decoded_and_consistent(
+    tmp_path: Path, feed_server: FeedServer, make_rss: Callable[..., bytes]
+) -> None:
+    body = make_rss([{"title": "Ceasefire talks", "link": "https://news.example/1"}])
+    wire = gzip.compress(body)
+    url = feed_server.add("/rss", wire, headers={"Content-Encoding": "gzip"}, etag='"e1"')
+    with httpx.Client() as client:
+        response = client.get(url, headers={"Accept-Encoding": "gzip"})
+    latin1 = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
+    sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.request.headers.raw]
+    exchange = Exchange(
+        url=str(response.request.url),
+        method=response.request.method,
+        request_headers=sent,
+        status=response.status_code,
+        reason=response.reason_phrase,
+        http_version=response.http_version,
+        response_headers=latin1,
+        body=response.content,
+        fetched_at=datetime.now(UTC),
+        ip_address="127.0.0.1",
+    )
+    with WarcArchive(tmp_path, kind="feeds") as archive:
+        archive.write(exchange)
+    _, stored, request = records(only_file(tmp_path))
+
+    assert stored.payload == body
+    assert stored.http_headers.get_header("Content-Length") == str(len(body))
+    assert stored.http_headers.get_header("X-Crawler-Content-Length") == str(len(wire))
+    assert stored.http_headers.get_header("X-Crawler-Content-Encoding") == "gzip"
+    assert stored.http_headers.get_header("Content-Encoding") is None
+    assert stored.http_headers.get_header("ETag") == '"e1"'
+    assert request.http_headers.statusline == "/rss HTTP/1.1"
+    assert request.http_headers.get_header("Accept-Encoding") == "gzip"
+    assert feed_server.request_headers["/rss"][0]["Accept-Encoding"] == "gzip"
+    # BaseHTTPRequestHandler answers in HTTP/1.0; httpx asked in HTTP/1.1
+    assert (stored.http_headers.protocol, exchange.http_version) == ("HTTP/1.0", "HTTP/1.0")
+    assert stored.rec_headers.get_header("WARC-Protocol") == "http/1.0"
+    assert request.rec_headers.get_header("WARC-Protocol") == "http/1.1"
