@@ -77,6 +77,8 @@ class WarcArchive:
 
         On a failed write the file is cut back to the end of the previous exchange (or, if it
         cannot be, finished), so the file never holds a broken record followed by good ones.
+        It blocks (gzip level 9 and a file write, under the lock): from async code, call it
+        with ``asyncio.to_thread``.
 
         Raises:
             ValueError: an exchange that cannot be stored (see
