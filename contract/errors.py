@@ -44,6 +44,9 @@ class FeedError(NewsmonError):
             otherwise (4xx, not a feed, over budget, refused) a long one.
         status: the HTTP status, when the server answered with an error.
         retry_after: seconds the server asked us to wait (``Retry-After``), if it did.
+        kind: what failed, in one stable word, for flags and counts: ``timeout``,
+            ``http`` (see ``status``), ``too-large``, ``refused``, ``redirects``,
+            ``network``, ``encoding``, ``not-html``, ``unreadable``, ``budget``.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class FeedError(NewsmonError):
         transient: bool = True,
         status: int | None = None,
         retry_after: float | None = None,
+        kind: str = "error",
     ) -> None:
         super().__init__(f"feed {feed!r}: {reason}")
         self.feed = feed
@@ -61,6 +65,7 @@ class FeedError(NewsmonError):
         self.transient = transient
         self.status = status
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class PoisonMessage(NewsmonError):

@@ -7,10 +7,12 @@ asked for at most one byte more than the cap, so the cap is never exceeded in me
 
 import zlib
 
-ACCEPT_ENCODING = "gzip, deflate"
+import brotli
+
+ACCEPT_ENCODING = "gzip, deflate, br"
 """What :class:`Inflater` decodes; a server sending anything else fails the fetch clearly."""
 
-InflateError = zlib.error
+InflateError = (zlib.error, brotli.error)
 """A body that its Content-Encoding does not describe."""
 
 
@@ -19,8 +21,9 @@ class Inflater:
     a 1 GB gzip bomb costs at most ``limit`` bytes of memory, whatever its layers."""
 
     def __init__(self, encoding: str, limit: int) -> None:
-        if encoding not in ("gzip", "x-gzip", "deflate"):
+        if encoding not in ("gzip", "x-gzip", "deflate", "br"):
             raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+        self.brotli = brotli.Decompressor() if encoding == "br" else None
         self.deflate = encoding == "deflate"
         self.limit = limit
         self.produced = 0
@@ -32,6 +35,8 @@ class Inflater:
         room = self.limit - self.produced + 1  # one byte over the limit tells it is too large
         if not data:
             return b""
+        if self.brotli is not None:
+            return self._count(self._unbrotli(data, room))
         try:
             out = self.engine.decompress(data, room)
         except zlib.error:
@@ -46,6 +51,15 @@ class Inflater:
             rest = self.engine.unused_data
             self.engine = zlib.decompressobj(self.engine_bits)
             out += self.engine.decompress(rest, room - len(out))
+        return self._count(out)
+
+    def _unbrotli(self, data: bytes, room: int) -> bytes:
+        assert self.brotli is not None
+        # The output buffer stops growing at ``room``; more output waits in the decoder, and
+        # ``room`` is one byte over the cap, so reaching it is already the end.
+        return bytes(self.brotli.process(data, output_buffer_limit=room))
+
+    def _count(self, out: bytes) -> bytes:
         self.produced += len(out)
         if self.produced > self.limit:
             raise OverflowError(self.limit)

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import brotli
 import httpx
 import pytest
 
@@ -163,14 +164,29 @@ def test_gzip_and_deflate_bodies_are_decompressed(feed_server: FeedServer, raw: 
     assert fetch(FeedSpec("d", url)).body == body
     url = feed_server.add("/g", _gzip(body), headers={"Content-Encoding": "gzip"})
     assert fetch(FeedSpec("g", url)).body == body
-    assert feed_server.request_headers["/g"][0]["Accept-Encoding"] == "gzip, deflate"
+    assert feed_server.request_headers["/g"][0]["Accept-Encoding"] == "gzip, deflate, br"
+
+
+def test_brotli_bodies_are_decompressed_within_the_cap(feed_server: FeedServer) -> None:
+    body = b"<rss>" + b"x" * 10_000 + b"</rss>"
+    url = feed_server.add("/b", brotli.compress(body), headers={"Content-Encoding": "br"})
+    assert fetch(FeedSpec("b", url)).body == body
+    bomb = brotli.compress(b"\0" * 50_000_000)  # 50 MB in a few kB
+    url = feed_server.add("/bomb", bomb, headers={"Content-Encoding": "br"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("bomb", url))
+    assert caught.value.kind == "too-large"
 
 
 def test_an_unsupported_or_broken_encoding_fails_clearly(feed_server: FeedServer) -> None:
-    url = feed_server.add("/br", b"\x0b\x02\x80hi\x03", headers={"Content-Encoding": "br"})
+    url = feed_server.add("/zs", b"\x28\xb5\x2f\xfd", headers={"Content-Encoding": "zstd"})
+    with pytest.raises(FeedError) as caught:
+        fetch(FeedSpec("zs", url))
+    assert caught.value.reason == f"unsupported Content-Encoding 'zstd' from {url}"
+    url = feed_server.add("/br", b"not brotli at all", headers={"Content-Encoding": "br"})
     with pytest.raises(FeedError) as caught:
         fetch(FeedSpec("br", url))
-    assert caught.value.reason == f"unsupported Content-Encoding 'br' from {url}"
+    assert caught.value.reason.startswith(f"cannot decompress the br body from {url}: ")
     url = feed_server.add("/bad", b"not gzip at all", headers={"Content-Encoding": "gzip"})
     with pytest.raises(FeedError) as caught:
         fetch(FeedSpec("bad", url))
