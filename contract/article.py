@@ -12,11 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract.wire import parse_versioned
 
-SCHEMA_VERSION = 3
-"""2 added story_id, content_hash, duplicate_of and flags; 3 added updated_at (older messages
-still read)."""
+SCHEMA_VERSION = 4
+"""2 added story_id, content_hash, duplicate_of and flags; 3 added updated_at; 4 added the page's
+fields: canonical_url, author, site_name, text_source, published_source (older messages still
+read: the new fields take their defaults)."""
 
 Lane = Literal["live", "replay"]
+TextSource = Literal["feed", "page"]
 
 
 class Entity(BaseModel):
@@ -68,12 +70,29 @@ class Article(BaseModel):
         description="when the feed changed this article's text after it was first published "
         "(a correction): the id stays, this is a new version",
     )
+    published_source: str | None = Field(
+        default=None,
+        description="where ``published`` came from: 'feed', or 'page:<method>' when the feed "
+        "had no date and the article's page gave it",
+    )
     source: str = Field(min_length=1, description="the feed's name")
     feed_url: str = ""
     language: str | None = Field(
         default=None, description="ISO 639-1 code: detected from the text, else the feed's"
     )
     lane: Lane = "live"
+    # Filled in by the full-text stage (the article's page), when it fetched one.
+    text_source: TextSource = Field(
+        default="feed",
+        description="'page': ``text`` was extracted from the article's page (``summary`` keeps "
+        "the feed's text); 'feed': the feed's own text",
+    )
+    canonical_url: str | None = Field(
+        default=None,
+        description="the page's own canonical URL; ``id`` stays the hash of the feed entry's URL",
+    )
+    author: str | None = None
+    site_name: str | None = None
     # Filled in by the processors.
     entities: list[Entity] = Field(default_factory=list)
     topics: list[TopicMatch] = Field(default_factory=list)

@@ -6,8 +6,10 @@ from typing import Final
 class Topics:
     """The topics newsmon reads and writes."""
 
+    POLLED: Final = "news.articles.polled"
+    """Articles as the feeds gave them, keyed by article id: the full-text stage's input."""
     RAW: Final = "news.articles.raw"
-    """Normalised articles from live polling, keyed by article id."""
+    """Normalised articles (with their page's text where fetched), keyed by article id."""
     ENRICHED: Final = "news.articles.enriched"
     """Articles with entities and topics, ready for indexing and alerting."""
     REPLAY_RAW: Final = "news.replay.raw"
@@ -17,4 +19,4 @@ class Topics:
     ALERTS: Final = "news.alerts"
     """Alerts (one per subscription and story; updates keep the id), keyed by alert id."""
 
-    ALL: Final = (RAW, ENRICHED, REPLAY_RAW, DLQ, ALERTS)
+    ALL: Final = (POLLED, RAW, ENRICHED, REPLAY_RAW, DLQ, ALERTS)

@@ -4,7 +4,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -15,6 +15,8 @@ DEFAULT_INTERVAL = 900.0
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _INTERVAL_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)", re.IGNORECASE)
 _REMOTE_SCHEMES = ("http", "https", "file")
+FulltextMode = Literal["auto", "always", "never"]
+FULLTEXT_MODES: tuple[str, ...] = get_args(FulltextMode)
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,17 @@ class FeedSpec:
         name: the source name put on every article (``Article.source``).
         url: an http(s) or ``file://`` URL, or an absolute local path.
         interval: seconds between polls.
+        fulltext: whether the full-text stage fetches each article's page: ``auto`` (when the
+            feed's text is short), ``always``, ``never``; None: the setting's default.
+        mirror: a local directory the feed's article pages are read from instead of the web
+            (the URL's path + ``.html``): offline demos, saved sites, tests.
     """
 
     name: str
     url: str
     interval: float = DEFAULT_INTERVAL
+    fulltext: FulltextMode | None = None
+    mirror: str | None = None
 
 
 def parse_interval(value: object) -> float:
@@ -125,7 +133,7 @@ def _to_spec(path: Path, index: int, entry: object) -> FeedSpec:
         entry = {"url": entry}
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping with 'url', got {entry!r}")
-    unknown = set(entry) - {"url", "name", "interval"}
+    unknown = set(entry) - {"url", "name", "interval", "fulltext", "mirror"}
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
     url = entry.get("url")
@@ -141,7 +149,21 @@ def _to_spec(path: Path, index: int, entry: object) -> FeedSpec:
         interval = parse_interval(entry.get("interval", DEFAULT_INTERVAL))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: field 'interval': {exc}") from exc
-    return FeedSpec(name=name.strip(), url=url, interval=interval)
+    fulltext = entry.get("fulltext")
+    if fulltext is not None and fulltext not in FULLTEXT_MODES:
+        raise ConfigError(
+            f"{where}: field 'fulltext': {fulltext!r} is not one of {', '.join(FULLTEXT_MODES)}"
+        )
+    mirror = entry.get("mirror")
+    if mirror is not None:
+        if not isinstance(mirror, str) or not mirror.strip():
+            raise ConfigError(f"{where}: field 'mirror' must be a directory")
+        folder = Path(mirror.strip()).expanduser()
+        folder = folder if folder.is_absolute() else (path.parent / folder).resolve()
+        if not folder.is_dir():
+            raise ConfigError(f"{where}: field 'mirror': {str(folder)!r} is not a directory")
+        mirror = str(folder)
+    return FeedSpec(name=name.strip(), url=url, interval=interval, fulltext=fulltext, mirror=mirror)
 
 
 def _resolve_url(url: str, base: Path, where: str) -> str:

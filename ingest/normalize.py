@@ -247,6 +247,7 @@ def _entry_article(
             summary=summary,
             text=text,
             published=published,
+            published_source="feed" if published is not None else None,
             fetched_at=fetched_at,
             source=feed.name,
             feed_url=feed.url,

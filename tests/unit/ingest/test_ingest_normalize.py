@@ -50,6 +50,7 @@ def test_rss_entry_to_article(make_rss: Factory) -> None:
         summary="Short summary.",
         text="Full text, first paragraph.\nSecond paragraph.",
         published=datetime(2024, 3, 1, 8, 30, tzinfo=UTC),
+        published_source="feed",
         fetched_at=FETCHED,
         source="Example",
         feed_url=FEED.url,

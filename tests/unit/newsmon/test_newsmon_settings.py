@@ -23,6 +23,7 @@ def test_defaults() -> None:
     assert settings.kafka_bootstrap == "127.0.0.1:9092"
     assert settings.partitions == 4
     assert settings.topics == (
+        "news.articles.polled",
         "news.articles.raw",
         "news.articles.enriched",
         "news.dlq",
