@@ -1,5 +1,6 @@
 """A real loopback HTTP feed server and RSS/Atom builders, shared by unit and e2e tests."""
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -32,6 +33,10 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.requests: Counter[str] = Counter()
         self.request_headers: dict[str, list[dict[str, str]]] = {}
+        self.timeline: list[tuple[float, float, str]] = []
+        """(start, end, path) of every request answered, in monotonic seconds: the server's
+        own log, for politeness assertions."""
+        self._timeline_lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,6 +82,31 @@ class FeedServer:
         return f"{self.base}{path}"
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        started = time.monotonic()
+        try:
+            self._answer(handler)
+        finally:
+            with self._timeline_lock:
+                self.timeline.append((started, time.monotonic(), handler.path))
+
+    def max_in_flight(self, prefix: str = "/") -> int:
+        """The most requests under ``prefix`` the server was answering at one time."""
+        events = sorted(
+            [(start, 1) for start, _, path in self.timeline if path.startswith(prefix)]
+            + [(end, -1) for _, end, path in self.timeline if path.startswith(prefix)]
+        )
+        current = peak = 0
+        for _, change in events:
+            current += change
+            peak = max(peak, current)
+        return peak
+
+    def start_gaps(self, prefix: str = "/") -> list[float]:
+        """Seconds between consecutive request starts under ``prefix``."""
+        starts = sorted(start for start, _, path in self.timeline if path.startswith(prefix))
+        return [b - a for a, b in itertools.pairwise(starts)]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path
         self.requests[path] += 1
         self.request_headers.setdefault(path, []).append(dict(handler.headers.items()))
