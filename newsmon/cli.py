@@ -13,9 +13,11 @@ from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
+from newsmon.archive_cli import archive_app
 from newsmon.backends import ClusterBackends
 from newsmon.console import err, load_settings, out, safe
 from newsmon.feeds_cli import feeds_app
+from newsmon.fulltext_cli import extract, fulltext
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
 from newsmon.run_cli import run
@@ -55,7 +57,8 @@ def poll(
     once: Annotated[bool, typer.Option("--once", help="poll every feed once, then exit")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Fetch feeds and publish new articles to Kafka (news.articles.raw)."""
+    """Fetch feeds and publish new articles to Kafka (news.articles.polled, which
+    `newsmon fulltext` reads)."""
     from newsmon.runners.poll import PollSummary, poll_feeds
 
     settings = load_settings()
@@ -222,6 +225,9 @@ app.command("eval")(eval_command)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(archive_app, name="archive")
+app.command()(fulltext)
+app.command()(extract)
 app.command()(alert)
 app.command()(notify)
 app.command()(api)

@@ -114,6 +114,63 @@ class Settings(BaseSettings):
     user_agent: str = Field(
         "newsmon/0.1 (+https://github.com/newsmon/newsmon)", description="HTTP User-Agent"
     )
+    # Whole articles (step 6): the page behind each feed entry, and the WARC archive.
+    topic_polled: str = Field(
+        Topics.POLLED, description="topic of articles as polled, before the full-text stage"
+    )
+    fulltext: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="fetch each article's page: auto (when the feed's own text is shorter "
+        "than fulltext_min_words), always, never; a feed's `fulltext:` overrides it",
+    )
+    fulltext_min_words: int = Field(
+        150, ge=0, description="auto mode: feed text with fewer words has its page fetched"
+    )
+    page_min_words: int = Field(
+        60,
+        ge=1,
+        description="a page yielding fewer words of article text is a failure (paywall, "
+        "consent wall): the feed's text is kept, flagged fulltext-failed:too-little-text",
+    )
+    page_concurrency: int = Field(8, ge=1, le=256, description="article pages fetched at once")
+    host_concurrency: int = Field(
+        2, ge=1, le=64, description="article pages fetched at once from one host"
+    )
+    host_delay: float = Field(
+        1.0, ge=0, description="seconds between the starts of two page fetches from one host"
+    )
+    page_timeout: float = Field(20.0, gt=0, description="seconds per page request, body included")
+    page_max_bytes: int = Field(
+        5_000_000, ge=1024, description="page size cap (after decompression)"
+    )
+    page_retries: int = Field(
+        2, ge=0, le=10, description="retries of a page after a transient error (timeout, 5xx)"
+    )
+    page_backoff: float = Field(
+        2.0, ge=0, description="seconds before the first page retry (doubles each time)"
+    )
+    extract_timeout: float = Field(
+        10.0, gt=0, description="seconds one page's extraction may take (in a worker process)"
+    )
+    extract_workers: int = Field(2, ge=1, le=64, description="worker processes extracting pages")
+    robots_ttl: float = Field(
+        86400.0, gt=0, description="seconds a host's robots.txt is cached before it is refetched"
+    )
+    fulltext_batch_size: int = Field(
+        64, ge=1, description="articles read per batch by the full-text stage"
+    )
+    archive: bool = Field(
+        True, description="keep every feed and page response (HTTP 200) in WARC files"
+    )
+    archive_dir: Path | None = Field(
+        None, description="where the WARC files go (default: DATA/archive)"
+    )
+    archive_max_file_mb: int = Field(
+        1000, ge=1, description="a WARC file is closed and a new one started past this size"
+    )
+    archive_retention_days: float = Field(
+        0, ge=0, description="WARC files older than this are deleted (0: kept for ever)"
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     # Alerts (step 3).
     percolator_url: str | None = Field(
@@ -201,14 +258,30 @@ class Settings(BaseSettings):
         return self.percolator_url or self.es_url
 
     @property
+    def archive_path(self) -> Path:
+        """Where the WARC archive lives."""
+        return self.archive_dir or self.data_dir / "archive"
+
+    @property
+    def pages_db(self) -> Path:
+        """SQLite cache of robots.txt per host (and what the full-text stage keeps)."""
+        return self.data_dir / "pages.sqlite3"
+
+    @property
     def log_dir(self) -> Path:
         """Where long-running commands write their log files."""
         return self.data_dir / "logs"
 
     @property
     def topics(self) -> tuple[str, ...]:
-        """The topics newsmon creates: raw, enriched, dead letters, alerts."""
-        return (self.topic_raw, self.topic_enriched, self.topic_dlq, self.topic_alerts)
+        """The topics newsmon creates: polled, raw, enriched, dead letters, alerts."""
+        return (
+            self.topic_polled,
+            self.topic_raw,
+            self.topic_enriched,
+            self.topic_dlq,
+            self.topic_alerts,
+        )
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(env var, value, description) for every setting, secrets masked."""

@@ -1,7 +1,9 @@
-"""``newsmon poll``: feeds -> ``news.articles.raw``. A feed's state advances only after the
-transport (the Kafka broker, or the local log) made every one of its new articles durable."""
+"""``newsmon poll``: feeds -> ``news.articles.polled`` (the full-text stage's input). A feed's
+state advances only after the transport (the Kafka broker, or the local log) made every one of
+its new articles durable; every feed response with a body is archived (WARC) on the way."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -12,6 +14,7 @@ from ingest import FeedBatch, FeedStateStore, IsolatedParser, Poller, PollPolicy
 from ingest.normalize import SKIPS
 from newsmon.backends import Backends
 from newsmon.http_client import guarded_async_client
+from newsmon.runners.archiving import open_archive
 from newsmon.settings import Settings
 from newsmon.transport import Producer
 
@@ -98,7 +101,9 @@ async def poll_feeds(
     summary = PollSummary(feeds=len(feeds))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = settings.address_policy()
+    archive = open_archive(settings, "feeds")
     with (
+        contextlib.closing(archive) if archive is not None else contextlib.nullcontext(),
         FeedStateStore(settings.state_db) as store,
         IsolatedParser(
             settings.parse_workers,
@@ -118,6 +123,7 @@ async def poll_feeds(
             ),
             parser,
             poll_policy(settings),
+            archive,
         )
         try:
             async for batch in poller.run(once=once, stop=stop):
@@ -125,7 +131,7 @@ async def poll_feeds(
                 if batch.status != "failed":
                     try:
                         published = await asyncio.to_thread(
-                            publish, producer, batch, settings.topic_raw
+                            publish, producer, batch, settings.topic_polled
                         )
                     except TransientError as exc:
                         error = f"feed {batch.feed.name!r}: not published: {exc}"

@@ -1,4 +1,5 @@
-"""``newsmon run``: every stage in one process -- poll, process, index, alert, notify.
+"""``newsmon run``: every stage in one process -- poll, full text, process, index, alert,
+notify.
 
 The stages are the distributed workers' own loops (``newsmon.runners.*``), each in a thread,
 talking through the backends' topics (the local log, or Kafka). Stopping sets one event: each
@@ -15,8 +16,10 @@ from pathlib import Path
 
 from contract import NewsmonError
 from ingest import FeedBatch
+from ingest.archive import prune
 from newsmon.backends import Backends
 from newsmon.runners.alert import AlertStats, run_alerter
+from newsmon.runners.fulltext import FulltextStats, run_fulltext
 from newsmon.runners.index import IndexStats, run_indexer
 from newsmon.runners.notify import NotifyStats, run_notifier
 from newsmon.runners.poll import PollSummary, poll_feeds
@@ -78,6 +81,14 @@ class Pipeline:
             )
 
         asyncio.run(main())
+
+    def fulltext(self, until_idle: bool = False) -> None:
+        """Polled topic -> article pages fetched and extracted -> raw topic."""
+
+        def progress(stats: FulltextStats) -> None:
+            self.status.pages(stats.counts)
+
+        run_fulltext(self.settings, self.stop, self.backends, self.feeds_file, progress, until_idle)
 
     def process(self, until_idle: bool = False) -> None:
         """Raw -> enriched (spaCy and the taxonomy)."""
@@ -142,7 +153,8 @@ class Pipeline:
     # -- running them ------------------------------------------------------------------
 
     def housekeeping(self) -> None:
-        """The backends' upkeep (pruning the local log), logged; run at start and hourly."""
+        """The backends' upkeep (pruning the local log) and the archive's retention, logged;
+        run at start and hourly."""
         try:
             done = self.backends.housekeeping()
         except NewsmonError as exc:
@@ -150,12 +162,24 @@ class Pipeline:
         else:
             if done:
                 log.info("%s", done)
+        retention = self.settings.archive_retention_days
+        if retention and self.settings.archive_path.is_dir():
+            try:
+                removed = prune(self.settings.archive_path, retention)
+            except OSError as exc:
+                log.warning("archive retention skipped: %s", exc)
+            else:
+                if removed:
+                    log.info(
+                        "archive: %d file(s) older than %g days removed", len(removed), retention
+                    )
 
     def start(self) -> list[threading.Thread]:
         """Every stage in its own thread, all at once (the long-running mode)."""
         self.housekeeping()
         stages: dict[str, Callable[[], object]] = {
             "poll": self.poll,
+            "fulltext": self.fulltext,
             "process": self.process,
             "index": self.index,
             "alert": self.alert,
@@ -174,6 +198,7 @@ class Pipeline:
         index, alert and notify everything (``run --once``; scripts and tests)."""
         steps: list[tuple[str, Callable[[], object]]] = [
             ("poll", lambda: self.poll(once=True)),
+            ("fulltext", lambda: self.fulltext(until_idle=True)),
             ("process", lambda: self.process(until_idle=True)),
             ("index", lambda: self.index(until_idle=True)),
             ("alert", lambda: self.alert(until_idle=True)),

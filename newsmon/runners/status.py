@@ -9,6 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ingest import FeedBatch, FeedState
+from ingest.fulltext import FulltextCounts
 from ingest.normalize import SKIPS
 
 RATE_WINDOW = 600.0
@@ -27,6 +28,10 @@ class RunStatus:
     delivered: int = 0
     skipped: int = 0
     """Feed entries skipped in this run (no usable link, a duplicate link): see feeds status."""
+    pages_fetched: int = 0
+    pages_failed: int = 0
+    pages_skipped: int = 0
+    """Article pages: fetched and extracted, failed (flagged), not needed (the feed's text)."""
     message: str = ""
     started: float = field(default_factory=time.monotonic)
     _feeds: dict[str, tuple[str, float]] = field(default_factory=dict)  # url -> (status, due)
@@ -42,6 +47,12 @@ class RunStatus:
         self._feeds[batch.feed.url] = (batch.status, batch.state.next_due)
         self.published += published
         self.skipped += sum(batch.issues[issue] for issue in SKIPS)
+
+    def pages(self, counts: FulltextCounts) -> None:
+        """The full-text stage's running totals."""
+        self.pages_fetched = counts.fetched
+        self.pages_failed = counts.failed
+        self.pages_skipped = counts.skipped
 
     def indexed(self, total: int) -> None:
         """The indexer's running total."""
@@ -79,6 +90,8 @@ class RunStatus:
         skipped = f", {self.skipped} entries skipped" if self.skipped else ""
         parts = [
             f"feeds {self.feeds}: {due} due, {ok} ok, {failing} failing{skipped}",
+            f"pages {self.pages_fetched} fetched, {self.pages_failed} failed, "
+            f"{self.pages_skipped} skipped",
             f"articles {self.published} new, {self.processed} tagged, {self.stored} stored "
             f"({self.per_minute():.1f}/min)",
             f"alerts {self.alerts}, {self.delivered} delivered",
