@@ -238,8 +238,8 @@ async def _get(
                 name, f"unexpected HTTP {status} from {response.url}", transient=False, kind="http"
             )
         body = await _read_body(name, response, max_bytes)
-    if archive is not None:
-        archive.write(exchange(response, body))
+    if archive is not None:  # gzip and a flush: not on the event loop
+        await asyncio.to_thread(archive.write, exchange(response, body))
     content_type = response.headers.get("Content-Type")
     return FetchResult(status, body, new_etag, new_modified, content_type), None
 

@@ -28,7 +28,7 @@ import httpx
 
 from contract import Article, FeedError
 from ingest.feeds_file import FeedSpec
-from ingest.fetch import fetch_feed
+from ingest.fetch import Archive, fetch_feed
 from ingest.isolation import FeedParser
 from ingest.normalize import content_hash
 from ingest.state import FeedState, FeedStateStore
@@ -127,6 +127,7 @@ class Poller:
         parser: turns bytes into articles (newsmon's parses in worker processes, under a
             time and memory budget).
         policy: limits and backoff rules.
+        archive: keeps every feed response with a body (WARC), if given.
     """
 
     def __init__(
@@ -136,7 +137,9 @@ class Poller:
         http: Callable[[], httpx.AsyncClient],
         parser: FeedParser,
         policy: PollPolicy | None = None,
+        archive: Archive | None = None,
     ) -> None:
+        self.archive = archive
         self.feeds = list(feeds)
         self.store = store
         self.http = http
@@ -254,6 +257,7 @@ class Poller:
             max_bytes=self.policy.max_bytes,
             timeout=self.policy.timeout,
             max_redirects=self.policy.max_redirects,
+            archive=self.archive,
         )
         fetched_at = datetime.now(UTC)
         now = fetched_at.timestamp()
