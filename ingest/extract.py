@@ -22,6 +22,7 @@ wrong, 4 unclear). The full-text stage uses a page's date only when the feed giv
 missing date is better there than a guessed one.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,12 @@ _DATE_PARAMS: Final[dict[str, Any]] = {
     "deferred_url_extractor": True,  # a date with its time in the markup beats the URL's day
     "outputformat": _DATE_FORMAT,
 }
+# WHATWG MIME sniffing: a "binary data byte" in the first 1445 bytes means not text. Looked
+# for after decoding, so UTF-16 pages (all NUL bytes) are text; ESC is ISO-2022-JP's. A body
+# that starts with markup is HTML even with a stray control character.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_SNIFF = 1445
+_MARKUP = re.compile(r"\s*<")
 _META_NAMES = ("property", "name", "http-equiv")
 _EXTRACTION: Final[dict[str, Any]] = {
     "include_comments": False,
@@ -70,7 +77,8 @@ class PageExtract:
         text: main text without boilerplate, NFC, paragraphs separated by newlines.
         title: the headline as the page's metadata or markup gives it.
         author: the byline, as trafilatura finds it (several names joined by "; ").
-        site_name: the publication's name (og:site_name, JSON-LD publisher, title suffix).
+        site_name: the publication's name (og:site_name, JSON-LD publisher, a title suffix,
+            else the host name).
         canonical_url: absolute http(s) URL from <link rel=canonical>, else og:url, resolved
             against the page URL (or its <base href>).
         description: the page's summary (meta description, og:description).
@@ -114,6 +122,8 @@ def extract_page(body: bytes, url: str, content_type: str | None = None) -> Page
     if not body.strip():
         raise ValueError(f"empty body from {url}")
     html = decode_document(body, content_type, html=True).text
+    if not _MARKUP.match(html) and _BINARY.search(html, 0, _SNIFF):
+        return _empty()  # an image or a PDF, whatever its Content-Type said
     tree = trafilatura.load_html(html)
     if tree is None:  # not HTML at all: nothing to read
         return _empty()
@@ -180,7 +190,7 @@ def _canonical_url(tree: HtmlElement, url: str) -> str | None:
 
 def _language(tree: HtmlElement) -> str | None:
     """ISO 639-1 code: <html lang>, then og:locale, then a content-language meta tag."""
-    declared = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    declared = [tree.get("lang"), tree.get("xml:lang")]  # the HTML parser has no namespaces
     declared += [meta.get("content") for meta in _metas(tree, "og:locale")]
     declared += [
         str(meta.get("content")).split(",")[0] for meta in _metas(tree, "content-language")
