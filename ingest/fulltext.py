@@ -25,6 +25,7 @@ from ingest.extract import PageExtract
 from ingest.feeds_file import FeedSpec, FulltextMode
 from ingest.normalize import TRUNCATED
 from ingest.pages import ROBOTS, Page, PageFetcher
+from ingest.walls import page_wall, wall_kind
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ FAILED = "fulltext-failed:"
 ROBOTS_FLAG = "fulltext-robots"
 """The flag of an article whose page robots.txt disallows (not fetched)."""
 TOO_LITTLE = "too-little-text"
-"""The page gave too few words: a paywall, a consent wall, a video page."""
+"""The page gave too few words: a video page, a gallery, a wall not recognised as one."""
 
 Outcome = Literal["fetched", "failed", "skipped"]
 Extract = Callable[[bytes, str, str | None], Awaitable[PageExtract]]
@@ -67,14 +68,12 @@ class FulltextPolicy:
         min_words: ``auto`` fetches the page when the feed's text has fewer words.
         page_min_words: a page giving fewer words failed (``fulltext-failed:too-little-text``).
         max_chars: the page's text is cut here (flagged ``text-truncated``).
-        concurrency: pages fetched at once (each host has its own limit besides).
     """
 
     mode: FulltextMode = "auto"
     min_words: int = 150
-    page_min_words: int = 60
+    page_min_words: int = 30
     max_chars: int = 100_000
-    concurrency: int = 8
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,6 @@ class FulltextStage:
         self.fetcher = fetcher
         self.extract = extract
         self.policy = policy or FulltextPolicy()
-        self._slots = asyncio.Semaphore(self.policy.concurrency)
 
     async def run(self, articles: list[Article]) -> list[PageReport]:
         """Every article of the batch, in order, with its page or a flag saying why not."""
@@ -187,8 +185,7 @@ class FulltextStage:
         feed = self.feeds.get(article.feed_url)
         if not wants_page(article, feed, self.policy):
             return PageReport(article, "skipped")
-        async with self._slots:
-            page = await self.fetcher.fetch(article.url, feed)
+        page = await self.fetcher.fetch(article.url, feed)
         return await self.use_page(article, page)
 
     async def use_page(self, article: Article, page: Page) -> PageReport:
@@ -202,10 +199,18 @@ class FulltextStage:
         except ExtractFailed as exc:
             return self._failed(article, exc.word, f"page {page.url}: {exc}", page=page)
         ms = (time.perf_counter() - started) * 1000
+        wall = wall_kind(extract.text, extract.words)
+        if wall is not None:
+            message = f"page {page.url}: a {wall.replace('-', ' ')}, not the article"
+            return self._failed(article, wall, message, ms, extract, page)
         if extract.words < self.policy.page_min_words:
+            wall = await asyncio.to_thread(page_wall, page.body, page.content_type)
+            if wall is not None:
+                message = f"page {page.url}: a {wall.replace('-', ' ')}, not the article"
+                return self._failed(article, wall, message, ms, extract, page)
             message = (
-                f"page {page.url}: only {extract.words} words of article text (a paywall or "
-                f"consent wall?); the feed's text is kept"
+                f"page {page.url}: only {extract.words} words of article text; the feed's "
+                "text is kept"
             )
             return self._failed(article, TOO_LITTLE, message, ms, extract, page)
         merged = with_page(article, extract, self.policy.max_chars)

@@ -32,9 +32,11 @@ ROBOTS = "robots"
 
 @dataclass(frozen=True)
 class PagePolicy:
-    """Limits of page fetching (see the ``page_*`` and ``host_*`` settings)."""
+    """Limits of page fetching (see the ``page_*`` and ``host_*`` settings); ``concurrency`` is
+    requests in flight over all hosts (each host has its own, smaller limit)."""
 
     timeout: float = 20.0
+    concurrency: int = 8
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     retries: int = 2
@@ -119,6 +121,9 @@ class PageFetcher:
         client.event_hooks["request"] = [*client.event_hooks["request"], self._sending]
         self.policy = policy or PagePolicy()
         self.archive = archive
+        # Taken inside a host's slot, so pages waiting for a slow or strict host never hold
+        # one of these while other hosts' pages could go.
+        self._in_flight = asyncio.Semaphore(self.policy.concurrency)
         self.sleep = sleep
 
     async def fetch(self, url: str, feed: FeedSpec | None = None) -> Page:
@@ -132,7 +137,8 @@ class PageFetcher:
             return Page(url, failure="refused", message=f"page {url}: unsupported URL scheme")
         verdict = await self.robots.verdict(url, self._fetch_robots)
         if not verdict.allowed:
-            return Page(url, failure=ROBOTS, message=f"page {url}: {verdict.reason}")
+            failure = "refused" if verdict.refused else ROBOTS
+            return Page(url, failure=failure, message=f"page {url}: {verdict.reason}")
         host = host_of(url)
         if verdict.crawl_delay:
             self.limiter.slow_down(host, min(verdict.crawl_delay, self.policy.max_retry_after))
@@ -146,7 +152,7 @@ class PageFetcher:
         while True:
             attempts += 1
             try:
-                async with self.limiter.slot(host):
+                async with self.limiter.slot(host), self._in_flight:
                     result = await self._get(url, HTML_ACCEPT)
             except FeedError as exc:
                 word = failure_word(exc)

@@ -31,8 +31,9 @@ Fetch = Callable[[str], Awaitable[tuple[int, bytes | None, str | None]]]
 
 @dataclass(frozen=True)
 class Rules:
-    """A host's robots.txt as fetched: ``status`` is ``ok``, ``none`` (4xx: no rules) or
-    ``unreachable`` (5xx or no answer: nothing allowed)."""
+    """A host's robots.txt as fetched: ``status`` is ``ok``, ``none`` (4xx: no rules),
+    ``unreachable`` (5xx or no answer: nothing allowed) or ``refused`` (the address rules do
+    not let newsmon reach the host at all)."""
 
     status: str
     body: str
@@ -42,7 +43,7 @@ class Rules:
         """Whether ``agent`` may fetch ``url`` under these rules."""
         if self.status == "none":
             return True
-        if self.status == "unreachable":
+        if self.status in ("unreachable", "refused"):
             return False
         return bool(Protego.parse(self.body).can_fetch(url, agent))
 
@@ -61,6 +62,8 @@ class Verdict:
     allowed: bool
     crawl_delay: float | None = None
     reason: str = ""
+    refused: bool = False
+    """The host's address is not fetched at all (the address rules), robots.txt aside."""
 
 
 def agent_token(user_agent: str) -> str:
@@ -113,6 +116,8 @@ class RobotsCache:
                 self._store(origin, rules)
         if rules.allows(url, self.agent):
             return Verdict(True, rules.crawl_delay(self.agent))
+        if rules.status == "refused":
+            return Verdict(False, None, rules.body, refused=True)
         if rules.status == "unreachable":
             return Verdict(False, None, f"{origin}/robots.txt could not be read ({rules.body})")
         return Verdict(False, None, f"disallowed by {origin}/robots.txt")
@@ -127,7 +132,7 @@ class RobotsCache:
                 rules = self._memory[origin] = Rules(*row)
         if rules is None:
             return None
-        ttl = min(self.ttl, UNREACHABLE_TTL) if rules.status == "unreachable" else self.ttl
+        ttl = self.ttl if rules.status in ("ok", "none") else min(self.ttl, UNREACHABLE_TTL)
         return rules if self.clock() - rules.fetched < ttl else None
 
     async def _fetch(self, origin: str, fetch: Fetch) -> Rules:
@@ -135,6 +140,8 @@ class RobotsCache:
         try:
             status, body, content_type = await fetch(f"{origin}/robots.txt")
         except FeedError as exc:
+            if exc.kind == "refused":
+                return Rules("refused", exc.reason, now)
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
                 return Rules("none", "", now)
             if exc.kind == "too-large":
