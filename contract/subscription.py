@@ -29,7 +29,12 @@ QUERY_FIELDS: dict[str, str] = {
     "language": "ISO 639-1 code, e.g. language:en",
     "url": "the article URL (keyword: use wildcards, url:*bbc.co.uk*)",
     "story_id": "the story an article belongs to",
-    "flags": "why enrichment was partial, e.g. flags:unsupported-language",
+    "flags": "why enrichment was partial, e.g. flags:unsupported-language, flags:fulltext-robots, "
+    'flags:"fulltext-failed:timeout", flags:fulltext-failed*',
+    "text_source": "page (text extracted from the article's page) or feed (the feed's own text)",
+    "canonical_url": "the canonical URL the article's page declares",
+    "author": "the author the article's page names",
+    "site_name": "the site name the article's page gives",
 }
 """Fields a subscription query may name, and what each holds."""
 

@@ -118,6 +118,15 @@ def print_stats(stats: Stats) -> None:
         f"{stats.since:%Y-%m-%d %H:%M} to {stats.until:%Y-%m-%d %H:%M} UTC",
         highlight=False,
     )
+    pages = stats.pages
+    out.print(
+        f"pages: {pages.fetched} fetched, {pages.failed} failed, {pages.skipped} skipped "
+        "(the feed's own text)",
+        highlight=False,
+    )
+    if pages.failures:
+        listed = ", ".join(f"{n} {safe(flag)}" for flag, n in pages.failures.items())
+        out.print(f"page failures: {listed}", highlight=False)
     out.print(_table("topic", [(r.name, r.articles, r.stories) for r in stats.topics]))
     out.print(_table("source", [(r.name, r.articles, r.stories) for r in stats.sources]))
 

@@ -127,10 +127,10 @@ class Settings(BaseSettings):
         150, ge=0, description="auto mode: feed text with fewer words has its page fetched"
     )
     page_min_words: int = Field(
-        60,
+        30,
         ge=1,
-        description="a page yielding fewer words of article text is a failure (paywall, "
-        "consent wall): the feed's text is kept, flagged fulltext-failed:too-little-text",
+        description="a page yielding fewer words of article text is a failure (a video page, "
+        "an unrecognised wall): the feed's text is kept, flagged fulltext-failed:too-little-text",
     )
     page_concurrency: int = Field(8, ge=1, le=256, description="article pages fetched at once")
     host_concurrency: int = Field(

@@ -56,8 +56,23 @@ class CountRow(BaseModel):
     stories: int
 
 
+FULLTEXT_FLAG_PREFIX = "fulltext-"
+"""Flags of the full-text stage: ``fulltext-failed:<why>`` and ``fulltext-robots``."""
+
+
+class PageCounts(BaseModel):
+    """Article pages behind the stored articles: text from the page, a page that failed
+    (flagged), or no page fetched (the feed's own text was enough, or fulltext is off)."""
+
+    fetched: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: dict[str, int] = Field(default_factory=dict, description="articles per flag")
+
+
 class Stats(BaseModel):
-    """What was stored in [since, until): totals, per topic, per source (most articles first)."""
+    """What was stored in [since, until): totals, per topic, per source (most articles first),
+    and what became of the articles' pages."""
 
     since: datetime
     until: datetime
@@ -65,6 +80,7 @@ class Stats(BaseModel):
     stories: int
     topics: list[CountRow]
     sources: list[CountRow]
+    pages: PageCounts = Field(default_factory=PageCounts)
 
     def public(self) -> dict[str, Any]:
         """JSON-safe data for ``--json``."""

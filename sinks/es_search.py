@@ -11,7 +11,14 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch
 
 from contract import InvalidQuery
-from sinks.article_queries import CountRow, SearchHit, SearchResult, Stats
+from sinks.article_queries import (
+    FULLTEXT_FLAG_PREFIX,
+    CountRow,
+    PageCounts,
+    SearchHit,
+    SearchResult,
+    Stats,
+)
 from sinks.backtest import PRECISION_THRESHOLD, Backtest, backtest, refusal_message
 from sinks.es_errors import is_transient, transient_errors
 from sinks.es_mapping import from_document
@@ -91,15 +98,34 @@ class ElasticsearchQueries:
                 **_stories(),
                 "topics": {"terms": {"field": "topics", "size": top}, "aggs": _stories()},
                 "sources": {"terms": {"field": "source", "size": top}, "aggs": _stories()},
+                "page_text": {"filter": {"term": {"text_source": "page"}}},
+                "page_failed": {"filter": {"prefix": {"flags": FULLTEXT_FLAG_PREFIX}}},
+                "page_failures": {
+                    "terms": {
+                        "field": "flags",
+                        "include": FULLTEXT_FLAG_PREFIX + ".*",
+                        "size": 50,
+                    }
+                },
             },
         )
         aggs = response.get("aggregations")
         if aggs is None:  # no index behind the alias yet
             return Stats(since=since, until=until, articles=0, stories=0, topics=[], sources=[])
+        articles = int(response["hits"]["total"]["value"])
+        fetched = int(aggs["page_text"]["doc_count"])
+        failed = int(aggs["page_failed"]["doc_count"])
+        pages = PageCounts(
+            fetched=fetched,
+            failed=failed,
+            skipped=articles - fetched - failed,
+            failures={b["key"]: int(b["doc_count"]) for b in aggs["page_failures"]["buckets"]},
+        )
         return Stats(
+            pages=pages,
             since=since,
             until=until,
-            articles=int(response["hits"]["total"]["value"]),
+            articles=articles,
             stories=int(aggs["stories"]["value"]) + int(aggs["unclustered"]["doc_count"]),
             topics=_rows(aggs["topics"]["buckets"]),
             sources=_rows(aggs["sources"]["buckets"]),

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from contract import Alert, Article, Subscription
-from sinks.article_queries import CountRow, SearchHit, SearchResult, Stats
+from sinks.article_queries import (
+    FULLTEXT_FLAG_PREFIX,
+    CountRow,
+    PageCounts,
+    SearchHit,
+    SearchResult,
+    Stats,
+)
 from sinks.backtest import SAMPLES, Backtest, BacktestDay, BacktestSample, window
 from sinks.base import Sink, WriteReport
 from sinks.es_mapping import from_document, to_document
@@ -198,7 +205,30 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
                 " GROUP BY a.source ORDER BY 2 DESC, 1 LIMIT ?",
                 (*bounds, top),
             )
+            ((fetched,),) = self._read(
+                "SELECT count(*) FROM articles a WHERE "
+                f"{where} AND json_extract(CAST(a.doc AS TEXT), '$.text_source') = 'page'",
+                bounds,
+            )
+            failures = self._read(
+                "SELECT f.value, count(DISTINCT a.rowid) FROM articles a, "
+                "json_each(CAST(a.doc AS TEXT), '$.flags') f "
+                f"WHERE {where} AND f.value LIKE ? GROUP BY f.value ORDER BY 2 DESC, 1",
+                (*bounds, FULLTEXT_FLAG_PREFIX + "%"),
+            )
+            ((failed,),) = self._read(
+                f"SELECT count(*) FROM articles a WHERE {where} AND EXISTS (SELECT 1 FROM "
+                "json_each(CAST(a.doc AS TEXT), '$.flags') f WHERE f.value LIKE ?)",
+                (*bounds, FULLTEXT_FLAG_PREFIX + "%"),
+            )
+        pages = PageCounts(
+            fetched=fetched,
+            failed=failed,
+            skipped=articles - fetched - failed,
+            failures={str(flag): int(n) for flag, n in failures},
+        )
         return Stats(
+            pages=pages,
             since=since,
             until=until,
             articles=articles,

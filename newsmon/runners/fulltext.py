@@ -46,7 +46,6 @@ def fulltext_policy(settings: Settings) -> FulltextPolicy:
         min_words=settings.fulltext_min_words,
         page_min_words=settings.page_min_words,
         max_chars=settings.article_max_chars,
-        concurrency=settings.page_concurrency,
     )
 
 
@@ -54,6 +53,7 @@ def page_policy(settings: Settings) -> PagePolicy:
     """Limits of page fetching, from the settings."""
     return PagePolicy(
         timeout=settings.page_timeout,
+        concurrency=settings.page_concurrency,
         max_bytes=settings.page_max_bytes,
         max_redirects=settings.max_redirects,
         retries=settings.page_retries,
