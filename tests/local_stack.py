@@ -127,8 +127,9 @@ class AppConfig:
         return summary
 
     def start_workers(self, log_dir: Path) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
-        """Start ``newsmon process`` and ``newsmon index``: name -> (process, its log file)."""
-        logs = {name: log_dir / f"{name}.log" for name in ("process", "index")}
+        """Start ``newsmon fulltext``, ``newsmon process`` and ``newsmon index``: name ->
+        (process, its log file)."""
+        logs = {name: log_dir / f"{name}.log" for name in ("fulltext", "process", "index")}
         return {name: (self.start(name, log=log), log) for name, log in logs.items()}
 
     def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -152,6 +153,7 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
         env = {
             "NEWSMON_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
             "NEWSMON_ES_URL": stack.es_url,
+            "NEWSMON_TOPIC_POLLED": f"test-{uid}.news.articles.polled",
             "NEWSMON_TOPIC_RAW": f"test-{uid}.news.articles.raw",
             "NEWSMON_TOPIC_ENRICHED": f"test-{uid}.news.articles.enriched",
             "NEWSMON_TOPIC_DLQ": f"test-{uid}.news.dlq",
@@ -166,6 +168,8 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
             "NEWSMON_PROCESS_BATCH_WAIT": "0.2",
             # the tests' feeds and webhook receivers are servers on loopback
             "NEWSMON_ALLOW_PRIVATE_NETWORKS": "true",
+            # their feed items link to sites that do not exist: pages only where asked for
+            "NEWSMON_FULLTEXT": "never",
         }
         env.update({f"NEWSMON_{k.upper()}": v for k, v in overrides.items()})
         return AppConfig(env)

@@ -18,6 +18,9 @@ def embedded_env(data: Path, **extra: str) -> dict[str, str]:
         "NEWSMON_PROCESS_BATCH_WAIT": "0.2",
         # the tests' feeds and webhook receivers are servers on loopback
         "NEWSMON_ALLOW_PRIVATE_NETWORKS": "true",
+        # the tests' feed items link to sites that do not exist: pages only where a test (or
+        # a feed's own fulltext:) asks for them
+        "NEWSMON_FULLTEXT": "never",
         **extra,
     }
 

@@ -107,7 +107,7 @@ def test_one_signed_webhook_per_story_and_one_digest_email(
 
     workers = {
         name: (config.start(name, log=tmp_path / f"{name}.log"), tmp_path / f"{name}.log")
-        for name in ("process", "alert", "notify")
+        for name in ("fulltext", "process", "alert", "notify")
     }
     try:
         # Warm up: one unrelated article through faust and the alerter.

@@ -62,7 +62,7 @@ def test_poll_publishes_each_new_article_once(
     second = config.newsmon("poll", "--feeds", str(feeds), "--once", "--json")
     assert json.loads(second.stdout)["published"] == 1
 
-    records = _consume(config, config.env["NEWSMON_TOPIC_RAW"], expect=4)
+    records = _consume(config, config.env["NEWSMON_TOPIC_POLLED"], expect=4)
     assert len(records) == 4
     ids = {article_id(link) for link in [*links, new_link]}
     for key, value in records:
@@ -89,7 +89,7 @@ def test_articles_the_broker_did_not_acknowledge_are_polled_again(
     """The broker refuses the writes (the topic takes no message over 200 bytes): the feed's
     ETag and seen ids are not stored, so the next poll fetches and publishes again."""
     config = app_config()
-    topic = config.env["NEWSMON_TOPIC_RAW"]
+    topic = config.env["NEWSMON_TOPIC_POLLED"]
     admin = KafkaAdminClient(bootstrap_servers=config.env["NEWSMON_KAFKA_BOOTSTRAP"])
     admin.create_topics(
         [
@@ -130,7 +130,7 @@ def test_continuous_poll_stops_cleanly_on_sigterm(
     log = tmp_path / "poll.log"
     poller = config.start("poll", "--feeds", str(feeds), log=log)
     try:
-        records = _consume(config, config.env["NEWSMON_TOPIC_RAW"], expect=3)
+        records = _consume(config, config.env["NEWSMON_TOPIC_POLLED"], expect=3)
         assert len(records) == 3, log.read_text()
         assert poller.poll() is None  # still running, waiting for the feed to be due again
     finally:

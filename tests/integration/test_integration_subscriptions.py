@@ -262,12 +262,12 @@ def test_unknown_fields_are_refused(config: AppConfig, tmp_path: Path) -> None:
         "--owner",
         "desk",
         "--query",
-        "author:smith",
+        "byline:smith",
         "--kafka-topic",
         "t",
     )
     assert in_query.returncode == 1
-    assert "unknown field 'author'" in in_query.stderr
+    assert "unknown field 'byline'" in in_query.stderr
 
     path = tmp_path / "typo.json"
     path.write_text(
@@ -388,8 +388,8 @@ def test_api_refuses_bad_queries_and_fields(client: TestClient) -> None:
     bad = client.post("/subscriptions", json=_body("bad", query="title:(ceasefire AND"))
     assert bad.status_code == 400
     assert bad.json()["detail"].startswith("Cannot parse 'title:(ceasefire AND'")
-    unknown = client.post("/subscriptions", json=_body("bad", query="author:smith"))
-    assert unknown.status_code == 400 and "unknown field 'author'" in unknown.json()["detail"]
+    unknown = client.post("/subscriptions", json=_body("bad", query="byline:smith"))
+    assert unknown.status_code == 400 and "unknown field 'byline'" in unknown.json()["detail"]
     typo = client.post("/subscriptions", json=_body("bad", quiet_hour={"start": "22:00"}))
     assert typo.status_code == 422
     assert typo.json()["detail"][0]["loc"] == ["quiet_hour"]
