@@ -61,6 +61,16 @@ def _banner(
     console.print(
         f"  data: {data.resolve()} · log: {settings.log_dir / 'run.log'}", highlight=False
     )
+    archive = f"WARC in {settings.archive_path}" if settings.archive else "not archived"
+    pages = {
+        "auto": f"fetched for items under {settings.fulltext_min_words} words",
+        "always": "fetched for every item",
+        "never": "not fetched",
+    }[settings.fulltext]
+    console.print(
+        f"  article pages: {pages} (a feed's fulltext: overrides) · responses: {archive}",
+        highlight=False,
+    )
     me = _me()
     console.print(
         f"  search it: {me} search 'topics:ceasefire'{data_option}"
