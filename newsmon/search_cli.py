@@ -80,6 +80,8 @@ def print_results(result: SearchResult) -> None:
             out.print(f"  topics: {safe(', '.join(hit.topics))}", highlight=False)
         if hit.entities:
             out.print(f"  entities: {safe(', '.join(hit.entities))}", highlight=False)
+        if hit.flags:
+            out.print(f"  flags: {safe(', '.join(hit.flags))}", highlight=False)
 
 
 def search(

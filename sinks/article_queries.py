@@ -20,6 +20,9 @@ class SearchHit(BacktestSample):
     topics: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
     snippet: str = ""
+    flags: list[str] = Field(default_factory=list)
+    text_source: str = "feed"
+    canonical_url: str | None = None
 
     @classmethod
     def of(cls, article: Article) -> "SearchHit":
@@ -36,6 +39,9 @@ class SearchHit(BacktestSample):
             topics=[t.topic for t in article.topics],
             entities=[e.name for e in entities[:8]],
             snippet=" ".join((article.summary or article.text).split())[:SNIPPET],
+            flags=list(article.flags),
+            text_source=article.text_source,
+            canonical_url=article.canonical_url,
         )
 
 

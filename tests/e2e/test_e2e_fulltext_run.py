@@ -5,10 +5,12 @@ the flags; the WARC archive is read back by warcio and by FastWARC with the same
 digests. Then the full-text stage is killed mid-batch and restarted: nothing lost or doubled."""
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,9 @@ import pytest
 from fastwarc.warc import ArchiveIterator as FastIterator
 from fastwarc.warc import WarcRecordType
 from feedserver import FeedServer, rss_xml
+from elasticsearch import Elasticsearch
 from fulltext_support import corpus, normalised
+from local_stack import AppConfig
 from run_support import NEWSMON, embedded_env, newsmon
 from warcio.archiveiterator import ArchiveIterator
 
@@ -79,10 +83,15 @@ def warc_records(archive: Path) -> tuple[list[tuple[str, str, str]], list[tuple[
     return by_warcio, by_fastwarc
 
 
-def test_run_reads_whole_articles_flags_every_failure_and_archives_every_response(
-    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+def scenario(
+    env: dict[str, str],
+    stored: Callable[[], list[dict[str, Any]]],
+    tmp_path: Path,
+    server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    server = feed_server
+    """Run once over the teaser feed; check the store, search, stats and the archive; run
+    again: nothing doubled."""
     server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     links = {p.file: server.add(f"/real/{n}", p.body, content_type="text/html")
              for n, p in enumerate(REAL_PAGES)}  # fmt: skip
@@ -104,21 +113,13 @@ def test_run_reads_whole_articles_flags_every_failure_and_archives_every_respons
     feed_url = server.add("/teasers.xml", teaser_feed(server, all_links))
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"- name: Teaser Wire\n  url: {feed_url}\n  fulltext: always\n")
-    data = tmp_path / "data"
-    env = embedded_env(
-        data,
-        NEWSMON_PAGE_TIMEOUT="1",
-        NEWSMON_HOST_DELAY="0",
-        NEWSMON_PAGE_MAX_BYTES="200000",
-        NEWSMON_PAGE_RETRIES="1",
-        NEWSMON_PAGE_BACKOFF="0.1",
-    )
+    data = Path(env["NEWSMON_DATA_DIR"])
     first = newsmon(env, "run", "--once", "--feeds", str(feeds))
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"pages {len(links)} fetched, {len(failing)} failed, 0 skipped" in first.stdout
 
-    docs = {d["id"]: d for d in stored_docs(data)}
-    assert len(docs) == len(all_links) == len(stored_docs(data))  # each stored once
+    docs = {d["id"]: d for d in stored()}
+    assert len(docs) == len(all_links) == len(stored())  # each stored once
     for page in REAL_PAGES:
         doc = docs[article_id(links[page.file])]
         assert doc["text_source"] == "page", (page.file, doc["flags"])
@@ -166,7 +167,44 @@ def test_run_reads_whole_articles_flags_every_failure_and_archives_every_respons
 
     again = newsmon(env, "run", "--once", "--feeds", str(feeds))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert len(stored_docs(data)) == len(all_links)
+    assert len(stored()) == len(all_links)
+
+
+PAGE_SETTINGS = {
+    "NEWSMON_PAGE_TIMEOUT": "1",
+    "NEWSMON_HOST_DELAY": "0",
+    "NEWSMON_PAGE_MAX_BYTES": "200000",
+    "NEWSMON_PAGE_RETRIES": "1",
+    "NEWSMON_PAGE_BACKOFF": "0.1",
+}
+
+
+def test_run_reads_whole_articles_flags_every_failure_and_archives_every_response(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    env = embedded_env(data, **PAGE_SETTINGS)
+    scenario(env, lambda: stored_docs(data), tmp_path, feed_server, capsys)
+
+
+def test_the_same_on_the_cluster(
+    app_config: Callable[..., AppConfig],
+    es: Elasticsearch,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = app_config(**{k[len("NEWSMON_") :].lower(): v for k, v in PAGE_SETTINGS.items()})
+    env = {**os.environ, **config.env}
+    alias = config.env["NEWSMON_INDEX_ALIAS"]
+
+    def stored() -> list[dict[str, Any]]:
+        es.indices.refresh(index=alias)
+        found = es.search(index=alias, size=1000, query={"match_all": {}})
+        return [hit["_source"] for hit in found["hits"]["hits"]]
+
+    scenario(env, stored, tmp_path, feed_server, capsys)
+    assert not (Path(config.env["NEWSMON_DATA_DIR"]) / "articles.sqlite3").exists()
 
 
 def test_the_full_text_stage_killed_mid_batch_loses_and_doubles_nothing(
