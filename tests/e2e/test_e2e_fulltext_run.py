@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elasticsearch import Elasticsearch
 from fastwarc.warc import ArchiveIterator as FastIterator
 from fastwarc.warc import WarcRecordType
 from feedserver import FeedServer, rss_xml
-from elasticsearch import Elasticsearch
 from fulltext_support import corpus, normalised
 from local_stack import AppConfig
 from run_support import NEWSMON, embedded_env, newsmon

@@ -91,6 +91,19 @@ def test_version_1_messages_are_still_read(make_article: Factory) -> None:
     assert (article.schema_version, article.story_id, article.flags) == (1, None, [])
 
 
+def test_version_3_messages_are_read_with_the_page_fields_empty(make_article: Factory) -> None:
+    payload = orjson.loads(_payload(make_article(), schema_version=3))
+    for field in ("canonical_url", "author", "site_name", "text_source", "published_source"):
+        payload.pop(field)
+    article = Article.from_json(orjson.dumps(payload))
+    assert article.schema_version == 3
+    assert (article.text_source, article.canonical_url, article.published_source) == (
+        "feed",
+        None,
+        None,
+    )
+
+
 def test_naive_datetimes_become_utc(make_article: Factory) -> None:
     article = make_article(
         published=datetime(2024, 5, 24, 9, 30), fetched_at=datetime(2024, 5, 24, 10, 0)

@@ -478,3 +478,21 @@ def test_a_long_page_is_cut_and_flagged() -> None:
     assert len(merged.text) <= 1002 and merged.flags == ["text-truncated"]
     merged = with_page(build_article(flags=["text-truncated"], text="x"), extract, 100_000)
     assert merged.flags == []  # the feed's text was cut, the page's is whole
+
+
+def test_a_page_over_the_extraction_budget_fails_alone(
+    server: FeedServer, make_stage: Stages
+) -> None:
+    huge = server.add("/huge", article_page(paragraphs=3000), content_type="text/html")
+    fine = server.add("/fine", article_page(), content_type="text/html")
+
+    async def main() -> None:
+        with IsolatedExtractor(1, seconds=0.05) as tight:
+            stage = make_stage(extract=tight, max_bytes=5_000_000)
+            report = await run_one(stage, teaser(huge))
+        assert report.flag == "fulltext-failed:budget"
+        assert "budget" in report.message and report.article.text_source == "feed"
+        with IsolatedExtractor(1) as roomy:
+            assert (await run_one(make_stage(extract=roomy), teaser(fine))).outcome == "fetched"
+
+    make_stage.run(main)
