@@ -3,12 +3,10 @@ with a time and memory budget (a page is hostile input, and lxml has inputs it i
 inline in a thread (tests, ``newsmon extract`` on a file)."""
 
 import asyncio
-from types import TracebackType
-from typing import Self
 
 from ingest.extract import PageExtract, extract_page
 from ingest.fulltext import ExtractFailed
-from ingest.workers import BudgetExceeded, BudgetPool
+from ingest.workers import BudgetExceeded, BudgetPool, Closing
 
 
 class InlineExtractor:
@@ -21,7 +19,7 @@ class InlineExtractor:
             raise ExtractFailed("empty", str(exc)) from exc
 
 
-class IsolatedExtractor:
+class IsolatedExtractor(Closing):
     """Extracts in worker processes, each page within ``seconds`` and ``memory`` bytes.
 
     Raises (from calls):
@@ -47,14 +45,3 @@ class IsolatedExtractor:
     def close(self) -> None:
         """Kill the workers."""
         self.pool.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

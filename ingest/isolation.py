@@ -6,13 +6,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from contract import FeedError
 from ingest.feeds_file import FeedSpec
 from ingest.normalize import MAX_ARTICLE_CHARS, ParsedFeed, parse_feed
-from ingest.workers import BudgetExceeded, BudgetPool
+from ingest.workers import BudgetExceeded, BudgetPool, Closing
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class InlineParser:
         )
 
 
-class IsolatedParser:
+class IsolatedParser(Closing):
     """Parses in worker processes, each body within ``seconds`` and ``memory`` bytes.
 
     Use as a context manager (or call :meth:`close`): closing kills the workers at once, so a
@@ -90,14 +89,3 @@ class IsolatedParser:
     def close(self) -> None:
         """Kill the workers (any parse in progress is abandoned)."""
         self.pool.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

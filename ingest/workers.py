@@ -32,6 +32,24 @@ PRELOAD = ["__main__", "ingest.normalize", "ingest.extract"]
 Overrun = Literal["time", "memory", "died", "error"]
 
 
+class Closing:
+    """``with`` support for an object whose :meth:`close` releases it (workers, here)."""
+
+    def close(self) -> None:
+        """Release what the object holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class BudgetExceeded(Exception):
     """A call ran out of its budget or its worker failed; ``kind`` says how, ``detail`` what."""
 
@@ -61,7 +79,7 @@ def _limit_memory(budget: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-class BudgetPool:
+class BudgetPool(Closing):
     """Runs module-level functions in worker processes, each call within ``seconds`` and
     ``memory`` bytes.
 
@@ -122,14 +140,3 @@ class BudgetPool:
         """Kill the workers (any call in progress is abandoned)."""
         self._pool.stop()  # type: ignore[no-untyped-call]
         self._pool.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
