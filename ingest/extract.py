@@ -13,7 +13,21 @@ were chosen on tests/data/pages with ``bench/bench_extract.py``:
 - neither ``favor_recall``, ``favor_precision`` nor ``fast``: each passes fewer corpus pages
   (71, 65, 72 of 86 against 74), and the balanced default already retries a short result in
   recall mode. On 884 held-out pages precision passes 10 more (611 against 601) but finds 64
-  fewer expected snippets; no mix of the two matched the default on the corpus.
+  fewer expected snippets, and its lead is one half's: split by a hash of the file name
+  (``bench_extract.py --half``), precision passes 338 against 327 on half A and 273 against
+  274 on half B.
+- no combination of the balanced and the precision extraction: rules designed on half A (both
+  extractions run, precision's text chosen per page, or balanced's paragraphs filtered by
+  whether precision keeps them) either lose corpus pages or stay below 611. Taking precision's
+  text when it keeps at least 90% of balanced's: 68 corpus pages, A 343, B 272. Keeping only
+  the paragraphs both keep, plus balanced's extra ones that read as prose (80+ characters,
+  sentence punctuation): 68, 337, 276. Dropping balanced's extra paragraphs after the last one
+  precision keeps: 72, 333, 273; only those that are 80%+ link text: 74, 330, 275, i.e. 605
+  held-out pages, +3 on the half it was designed on and +1 on the other, for a second
+  extraction (about 15 ms more at the median, 40-45 ms at p95). Precision loses corpus pages
+  over short article lines it takes for boilerplate (interview questions, product names, a
+  "reporting by" credit) and wins held-out pages over short boilerplate lines (newsletter and
+  "related" teasers, a category label); no paragraph test separated the two.
 
 The date is htmldate's original (publication, not modification) date from the markup, JSON-LD
 and the URL, without its extensive text search. Measured with ``bench_extract.py --dates``: the
