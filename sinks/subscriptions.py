@@ -162,14 +162,17 @@ class SubscriptionStore:
         found: list[Subscription] = []
         after: list[Any] | None = None
         while True:
-            page = self.es.search(
-                index=self.index,
-                query={"bool": {"filter": filters}},
-                sort=[{"newsmon.id": "asc"}],
-                size=500,
-                search_after=after,
-                source_includes=["newsmon.subscription"],
-            )
+            try:
+                page = self.es.search(
+                    index=self.index,
+                    query={"bool": {"filter": filters}},
+                    sort=[{"newsmon.id": "asc"}],
+                    size=500,
+                    search_after=after,
+                    source_includes=["newsmon.subscription"],
+                )
+            except NotFoundError:  # no index yet: no subscription was ever added
+                return found
             hits = page["hits"]["hits"]
             found += [
                 Subscription.model_validate(h["_source"]["newsmon"]["subscription"]) for h in hits
