@@ -185,8 +185,12 @@ class FulltextStage:
         feed = self.feeds.get(article.feed_url)
         if not wants_page(article, feed, self.policy):
             return PageReport(article, "skipped")
-        page = await self.fetcher.fetch(article.url, feed)
-        return await self.use_page(article, page)
+        try:
+            page = await self.fetcher.fetch(article.url, feed)
+            return await self.use_page(article, page)
+        except Exception as exc:  # a bug on one page must not stop the batch: say it, go on
+            log.exception("page %s: unexpected error", article.url)
+            return self._failed(article, "error", f"page {article.url}: {exc!r}")
 
     async def use_page(self, article: Article, page: Page) -> PageReport:
         """The article with what ``page`` gave: its text, or the flag of its failure."""

@@ -496,3 +496,22 @@ def test_a_page_over_the_extraction_budget_fails_alone(
             assert (await run_one(make_stage(extract=roomy), teaser(fine))).outcome == "fetched"
 
     make_stage.run(main)
+
+
+def test_an_unexpected_error_on_one_page_is_flagged_and_the_batch_goes_on(
+    server: FeedServer, make_stage: Stages
+) -> None:
+    good = server.add("/good", article_page(), content_type="text/html")
+    bad = server.add("/bad", article_page(), content_type="text/html")
+
+    async def main() -> None:
+        async def extract(body: bytes, url: str, content_type: str | None) -> Any:
+            if url.endswith("/bad"):
+                raise RuntimeError("a bug")
+            return await InlineExtractor()(body, url, content_type)
+
+        reports = await make_stage(extract=extract).run([teaser(bad), teaser(good)])
+        assert reports[0].flag == "fulltext-failed:error" and "a bug" in reports[0].message
+        assert reports[1].outcome == "fetched"
+
+    make_stage.run(main)
