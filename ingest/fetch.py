@@ -8,6 +8,7 @@ caller's: newsmon passes one that refuses private addresses on every hop
 """
 
 import asyncio
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
+log = logging.getLogger(__name__)
+
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 PERMANENT_REDIRECTS = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -239,7 +242,10 @@ async def _get(
             )
         body = await _read_body(name, response, max_bytes)
     if archive is not None:  # gzip and a flush: not on the event loop
-        await asyncio.to_thread(archive.write, exchange(response, body))
+        try:
+            await asyncio.to_thread(archive.write, exchange(response, body))
+        except (OSError, ValueError) as exc:  # the fetch still counts; the gap is said loudly
+            log.error("archive: the response from %s was not kept: %s", response.url, exc)
     content_type = response.headers.get("Content-Type")
     return FetchResult(status, body, new_etag, new_modified, content_type), None
 

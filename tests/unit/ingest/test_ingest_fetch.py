@@ -237,3 +237,24 @@ def test_a_body_of_several_gzip_members_is_read_whole(feed_server: FeedServer) -
     members = gzip.compress(b"<rss>first ") + gzip.compress(b"second</rss>")
     url = feed_server.add("/m", members, headers={"Content-Encoding": "gzip"})
     assert fetch(FeedSpec("m", url)).body == b"<rss>first second</rss>"
+
+
+def test_an_archive_that_cannot_write_does_not_fail_the_fetch(
+    feed_server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ingest.archive import Exchange, WarcArchive
+
+    class FullDisk:
+        def write(self, exchange: Exchange) -> None:
+            raise OSError(28, "No space left on device")
+
+    url = feed_server.add("/f", b"<rss/>")
+    assert fetch(FeedSpec("f", url), archive=FullDisk()).body == b"<rss/>"
+    assert "was not kept: [Errno 28] No space left on device" in caplog.text
+    with WarcArchive(tmp_path, kind="feeds") as archive:
+        assert fetch(FeedSpec("f", url), archive=archive).body == b"<rss/>"
+    assert len(list(tmp_path.glob("*.warc.gz"))) == 1
+    not_modified = feed_server.add("/nm", b"<rss/>", etag='"v1"')
+    with WarcArchive(tmp_path / "nm", kind="feeds") as archive:
+        assert fetch(FeedSpec("nm", not_modified), etag='"v1"', archive=archive).not_modified
+        assert archive.current_file is None  # a 304 is not archived
