@@ -40,6 +40,7 @@ def _archive_dir(data: Path | None) -> Path:
             f"[red]error:[/] no archive in {safe(path)} (nothing archived there yet; give "
             "--data DIR where `newsmon run` keeps its data, or set NEWSMON_ARCHIVE_DIR)",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1)
     return path
@@ -114,7 +115,7 @@ def ls(data: DataOption = None, as_json: JsonOption = False) -> None:
             sys.stdout.write(orjson.dumps(file_row(summary)).decode() + "\n")
         return
     if not summaries:
-        out.print(f"no archive files in {safe(directory)}", highlight=False)
+        out.print(f"no archive files in {safe(directory)}", highlight=False, soft_wrap=True)
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for column in ("file", "kind", "size", "responses", "first (UTC)", "last (UTC)", "state"):
@@ -176,17 +177,19 @@ def print_totals(report: dict[str, Any]) -> None:
         f"{report['requests']} request(s); {_size(report['bytes_on_disk'])} on disk, "
         f"{_size(report['payload_bytes'])} of payload",
         highlight=False,
+        soft_wrap=True,
     )
     if report["responses"]:
         first, last = (datetime.fromisoformat(report[k]) for k in ("first", "last"))
-        out.print(f"dated {_when(first)} to {_when(last)} UTC", highlight=False)
+        out.print(f"dated {_when(first)} to {_when(last)} UTC", highlight=False, soft_wrap=True)
         out.print(
             f"per response: {_size(report['disk_bytes_per_response'])} on disk, "
             f"{_size(report['payload_bytes_per_response'])} of payload",
             highlight=False,
+            soft_wrap=True,
         )
         kinds = ", ".join(f"{safe(k)} {n}" for k, n in report["responses_per_kind"].items())
-        out.print(f"responses per kind: {kinds}", highlight=False)
+        out.print(f"responses per kind: {kinds}", highlight=False, soft_wrap=True)
         table = Table("host", highlight=False)
         table.add_column("responses", justify="right")
         for row in report["top_hosts"]:

@@ -125,10 +125,11 @@ def print_stats(stats: Stats) -> None:
         f"pages: {pages.fetched} fetched, {pages.failed} failed, {pages.skipped} skipped "
         "(the feed's own text)",
         highlight=False,
+        soft_wrap=True,
     )
     if pages.failures:
         listed = ", ".join(f"{n} {safe(flag)}" for flag, n in pages.failures.items())
-        out.print(f"page failures: {listed}", highlight=False)
+        out.print(f"page failures: {listed}", highlight=False, soft_wrap=True)
     out.print(_table("topic", [(r.name, r.articles, r.stories) for r in stats.topics]))
     out.print(_table("source", [(r.name, r.articles, r.stories) for r in stats.sources]))
 

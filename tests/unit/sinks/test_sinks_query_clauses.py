@@ -37,7 +37,7 @@ def test_double_negation_is_positive() -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("topic:ceasefire", "unknown field 'topic'; fields are: countries, entities"),
+        ("topic:ceasefire", "unknown field 'topic'; fields are: author, canonical_url, countries"),
         ("published:[now-1d TO now]", "unknown field 'published'"),
         ("topics:(ceasefire AND", "unexpected end of expression"),
     ],
