@@ -3,6 +3,7 @@
 before adding its feed, and how a bug report is made)."""
 
 import asyncio
+import hashlib
 import signal
 import sys
 import threading
@@ -53,7 +54,7 @@ def fulltext(
             settings, stop, ClusterBackends(settings), feeds or settings.feeds, None, until_idle
         )
     except NewsmonError as exc:
-        err.print(f"[red]error:[/] {safe(exc)}")
+        err.print(f"[red]error:[/] {safe(exc)}", soft_wrap=True)
         raise typer.Exit(1) from exc
     counts = stats.counts
     err.print(
@@ -62,10 +63,17 @@ def fulltext(
     )
 
 
-def _probe(target: str) -> Article:
-    """The article a page is checked as: no text of its own, so the page is always fetched."""
+def _probe(target: str) -> tuple[Article, Page | None]:
+    """The article a page is checked as (no text of its own, so the page is always fetched),
+    and the failure of an input that is not even a URL."""
     url = target if "://" in target else Path(target).resolve().as_uri()
-    return Article(id=article_id(url), url=url, fetched_at=datetime.now(UTC), source="extract")
+    try:
+        key = article_id(url)
+    except ValueError as exc:
+        key = hashlib.sha256(url.encode()).hexdigest()[:32]
+        invalid = Page(url, failure="invalid-url", message=f"{target}: not a valid URL ({exc})")
+        return Article(id=key, url=url, fetched_at=datetime.now(UTC), source="extract"), invalid
+    return Article(id=key, url=url, fetched_at=datetime.now(UTC), source="extract"), None
 
 
 def _read_file(target: str, max_bytes: int) -> Page:
@@ -127,9 +135,10 @@ async def _extract_all(settings: Settings, targets: list[str]) -> list[dict[str,
     try:
         for target in targets:
             started = time.perf_counter()
-            article = _probe(target)
-            remote = "://" in target and not is_local(target)
-            if remote:
+            article, invalid = _probe(target)
+            if invalid is not None:
+                page = invalid
+            elif "://" in target and not is_local(target):
                 page = await fetcher.fetch(target)
             else:
                 page = await asyncio.to_thread(_read_file, target, settings.page_max_bytes)
@@ -158,7 +167,7 @@ def extract(
     try:
         rows = asyncio.run(_extract_all(settings, targets))
     except NewsmonError as exc:
-        err.print(f"[red]error:[/] {safe(exc)}")
+        err.print(f"[red]error:[/] {safe(exc)}", soft_wrap=True)
         raise typer.Exit(1) from exc
     for row in rows:
         if as_json:

@@ -68,6 +68,20 @@ def test_files_and_urls_one_json_line_each_in_order(
     assert "nope.html" in str(gone["error"])
 
 
+def test_an_input_that_is_not_a_url_is_one_line_and_the_others_go_on(
+    env: None, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(corpus()[0].body)
+    result = CliRunner().invoke(app, ["extract", "http://[bad", str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    bad, good = rows(result.stdout)
+    assert bad["flags"] == ["fulltext-failed:invalid-url"] and "not a valid URL" in str(
+        bad["error"]
+    )
+    assert good["ok"]
+
+
 def test_a_consent_wall_is_named_and_the_text_view_is_plain(env: None) -> None:
     wall = DEMO / "world" / "africa" / "sudan-kadugli-aid-cut-off.html"
     result = CliRunner().invoke(app, ["extract", str(wall)])
