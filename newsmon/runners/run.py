@@ -16,9 +16,9 @@ from pathlib import Path
 
 from contract import NewsmonError
 from ingest import FeedBatch
-from ingest.archive import prune
 from newsmon.backends import Backends
 from newsmon.runners.alert import AlertStats, run_alerter
+from newsmon.runners.archiving import prune_archive
 from newsmon.runners.fulltext import FulltextStats, run_fulltext
 from newsmon.runners.index import IndexStats, run_indexer
 from newsmon.runners.notify import NotifyStats, run_notifier
@@ -162,17 +162,7 @@ class Pipeline:
         else:
             if done:
                 log.info("%s", done)
-        retention = self.settings.archive_retention_days
-        if retention and self.settings.archive_path.is_dir():
-            try:
-                removed = prune(self.settings.archive_path, retention)
-            except OSError as exc:
-                log.warning("archive retention skipped: %s", exc)
-            else:
-                if removed:
-                    log.info(
-                        "archive: %d file(s) older than %g days removed", len(removed), retention
-                    )
+        prune_archive(self.settings)
 
     def start(self) -> list[threading.Thread]:
         """Every stage in its own thread, all at once (the long-running mode)."""
