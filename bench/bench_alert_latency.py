@@ -36,7 +36,7 @@ from bench_percolate import articles, pools, put_many, queries, subscriptions  #
 from contract import Subscription  # noqa: E402
 from newsmon.kafka_io import make_producer, send_all  # noqa: E402
 from processors.enrich import Enricher  # noqa: E402
-from sinks.subscriptions import SubscriptionStore  # noqa: E402
+from sinks.elasticsearch.subscriptions import SubscriptionStore  # noqa: E402
 
 
 class Receiver:

@@ -55,10 +55,10 @@ from bench_percolate import (
 
 from contract import Article, Subscription
 from processors.enrich import Enricher
-from sinks.embedded_match import EmbeddedMatcher
-from sinks.percolate import Match, Percolator
-from sinks.sqlite_subscriptions import SqliteSubscriptionStore
-from sinks.subscriptions import SubscriptionStore
+from sinks.elasticsearch.percolate import Match, Percolator
+from sinks.elasticsearch.subscriptions import SubscriptionStore
+from sinks.lucene.matcher import EmbeddedMatcher
+from sinks.sqlite.subscriptions import SqliteSubscriptionStore
 
 EMBEDDED_ANALYSIS = "standard+stop+hunspell"
 Pairs = frozenset[tuple[str, str]]

@@ -44,10 +44,10 @@ from elasticsearch import Elasticsearch, helpers
 from contract import Article, KafkaChannel, Subscription
 from processors.enrich import Enricher
 from processors.taxonomy import DEFAULT_PATH as TAXONOMY_PATH
-from sinks.es_index import english_analysis, ensure_index
-from sinks.es_mapping import ANALYZER_CHOICES, to_document
-from sinks.percolate import PAGE, Percolator
-from sinks.subscriptions import SubscriptionStore, es_query
+from sinks.elasticsearch.index import english_analysis, ensure_index
+from sinks.elasticsearch.mapping import ANALYZER_CHOICES, to_document
+from sinks.elasticsearch.percolate import PAGE, Percolator
+from sinks.elasticsearch.subscriptions import SubscriptionStore, es_query
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "labelled" / "dev.jsonl"

@@ -26,7 +26,7 @@ from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
-from sinks.es_errors import is_transient
+from sinks.elasticsearch.errors import is_transient
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

@@ -14,7 +14,7 @@ from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
 from sinks.base import Sink
-from sinks.percolate import Match
+from sinks.elasticsearch.percolate import Match
 
 Mode = Literal["embedded", "cluster"]
 
@@ -149,14 +149,14 @@ class ClusterBackends:
     def article_sink(self) -> Sink[Article]:
         """The Elasticsearch bulk writer behind the article alias."""
         from newsmon.es_clients import make_es
-        from sinks.es_writer import ElasticsearchSink
+        from sinks.elasticsearch.writer import ElasticsearchSink
 
         return ElasticsearchSink(make_es(self.settings), self.settings.index_alias)
 
     def articles(self) -> ArticleQueries:
         """Queries on the article alias."""
         from newsmon.es_clients import make_es
-        from sinks.es_search import ElasticsearchQueries
+        from sinks.elasticsearch.search import ElasticsearchQueries
 
         return ElasticsearchQueries(make_es(self.settings), self.settings.index_alias)
 
@@ -175,7 +175,7 @@ class ClusterBackends:
     def matcher(self) -> Matcher:
         """The percolator."""
         from newsmon.es_clients import make_es
-        from sinks.percolate import Percolator
+        from sinks.elasticsearch.percolate import Percolator
 
         settings = self.settings
         return Percolator(

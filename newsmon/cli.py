@@ -154,7 +154,7 @@ def setup() -> None:
     """Create the Kafka topics and the Elasticsearch template, index and alias."""
     from newsmon.kafka_io import ensure_topics
     from newsmon.runners.index import make_es
-    from sinks.es_writer import ElasticsearchSink
+    from sinks.elasticsearch.writer import ElasticsearchSink
 
     settings = load_settings()
     try:

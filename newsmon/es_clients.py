@@ -8,8 +8,8 @@ Both use the same credentials.
 from elasticsearch import Elasticsearch
 
 from newsmon.settings import Settings
-from sinks.alert_store import AlertStore
-from sinks.subscriptions import SubscriptionStore
+from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.subscriptions import SubscriptionStore
 
 
 def make_es(settings: Settings, url: str | None = None) -> Elasticsearch:

@@ -27,7 +27,7 @@ from newsmon.console import err, load_settings, out, safe
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest
-from sinks.es_errors import is_transient
+from sinks.elasticsearch.errors import is_transient
 
 subscriptions_app = typer.Typer(
     help="Alert subscriptions: add, list, show, remove, and backtest them on past articles.",

@@ -14,10 +14,11 @@ a ``missing: published`` bucket. The price: a story with both a dated and an und
 same day counts once in each part, so twice in that day's row (the totals are counted once).
 
 Stories. An article's story is its ``story_id``, or the article itself when it was not clustered
-(the alert key of :func:`sinks.alert_store.build_key`). Script-free again: the ``cardinality`` of
-``story_id`` plus the number of articles that have none. Cardinality is HyperLogLog++: exact up
-to its ``precision_threshold`` (barring 64-bit hash collisions), approximate beyond; the default
-threshold is 3000, we ask for Elasticsearch's maximum, 40,000, and say when a count exceeds it.
+(the alert key of :func:`sinks.elasticsearch.alerts.build_key`). Script-free again: the
+``cardinality`` of ``story_id`` plus the number of articles that have none. Cardinality is
+HyperLogLog++: exact up to its ``precision_threshold`` (barring 64-bit hash collisions), approximate
+beyond; the default threshold is 3000, we ask for Elasticsearch's maximum, 40,000, and say when a
+count exceeds it.
 """
 
 from collections.abc import Iterator
@@ -29,9 +30,9 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportErr
 from pydantic import BaseModel, Field
 
 from contract import InvalidQuery, TransientError
-from sinks.es_errors import is_transient
+from sinks.elasticsearch.errors import is_transient
+from sinks.elasticsearch.subscriptions import es_query, parser_message
 from sinks.spikes import Window, window_filter
-from sinks.subscriptions import es_query, parser_message
 
 PRECISION_THRESHOLD = 40_000
 """Elasticsearch's maximum ``precision_threshold``: story counts are exact below it."""
@@ -213,7 +214,8 @@ def refusal_message(body: Any, fallback: str) -> str:
 def backtest(
     es: Elasticsearch, alias: str, query: str, days: int, now: datetime, tz: str = "UTC"
 ) -> Backtest:
-    """Run ``query`` (as :func:`sinks.subscriptions.es_query`) over the last ``days`` days.
+    """Run ``query`` (as :func:`sinks.elasticsearch.subscriptions.es_query`) over the last
+    ``days`` days.
 
     Args:
         es: client of the article cluster.

@@ -21,10 +21,10 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, TransportErr
 
 from contract import Alert, Article, InvalidQuery, Spike, SpikeNumbers, Subscription, TransientError
 from contract import alert_id as make_alert_id
-from sinks.alert_store import alert_article
-from sinks.es_errors import is_transient, transient_errors
-from sinks.es_mapping import from_document
-from sinks.subscriptions import es_query
+from sinks.elasticsearch.alerts import alert_article
+from sinks.elasticsearch.errors import is_transient, transient_errors
+from sinks.elasticsearch.mapping import from_document
+from sinks.elasticsearch.subscriptions import es_query
 
 log = logging.getLogger(__name__)
 

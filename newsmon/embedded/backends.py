@@ -18,11 +18,11 @@ from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
 from sinks.base import Sink
-from sinks.embedded_match import EmbeddedMatcher
+from sinks.lucene.matcher import EmbeddedMatcher
 from sinks.spikes import SpikeWatcher
-from sinks.sqlite_alerts import SqliteAlertStore
-from sinks.sqlite_articles import SqliteArticleStore
-from sinks.sqlite_subscriptions import SqliteSubscriptionStore
+from sinks.sqlite.alerts import SqliteAlertStore
+from sinks.sqlite.articles import SqliteArticleStore
+from sinks.sqlite.subscriptions import SqliteSubscriptionStore
 
 LOG_RETENTION = timedelta(days=7)
 """As Kafka's default retention: consumed messages older than this are pruned."""

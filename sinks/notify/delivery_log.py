@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from sinks.notify.pending import PENDING_SCHEMA, PendingQueue
-from sinks.sqlite_base import from_ts, to_ts
+from sinks.sqlite.base import from_ts, to_ts
 
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sinks.sqlite_base import SqliteBase, from_ts, to_ts
+from sinks.sqlite.base import SqliteBase, from_ts, to_ts
 
 PendingReason = Literal["digest", "quiet"]
 

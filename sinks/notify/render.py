@@ -35,7 +35,7 @@ class Facts:
 def clause_line(clause: ClauseMatch) -> str:
     """``✓ entities:"X": X`` / ``✓ NOT topics:sport (absent)``: did the clause do its part?
 
-    As :func:`sinks.query_clauses.explain` builds them: ``clause`` is written as in the query
+    As :func:`sinks.lucene.clauses.explain` builds them: ``clause`` is written as in the query
     (``NOT`` included), ``matched`` says whether the article satisfied it, and ``hits`` what the
     article has of it (for a NOT clause, what violated it).
     """

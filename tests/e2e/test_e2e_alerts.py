@@ -18,7 +18,7 @@ from local_stack import AppConfig, stop_process, wait_for
 from receivers import HookServer, MailServer
 
 from contract import article_id
-from sinks.alert_store import AlertStore
+from sinks.elasticsearch.alerts import AlertStore
 from sinks.notify.webhook import verify_signature
 
 pytestmark = pytest.mark.e2e

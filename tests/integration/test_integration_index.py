@@ -9,7 +9,7 @@ from local_stack import AppConfig
 
 from contract import Article, ErrorEnvelope
 from processors.enrich import Enricher
-from sinks.es_writer import ElasticsearchSink
+from sinks.elasticsearch.writer import ElasticsearchSink
 
 
 def _produce(config: AppConfig, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:

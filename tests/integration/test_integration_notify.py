@@ -17,8 +17,8 @@ from receivers import HookServer
 
 from contract import Alert, AlertArticle, ErrorEnvelope, Subscription, alert_id
 from newsmon.kafka_io import ensure_topics, make_producer, send_all
+from sinks.elasticsearch.subscriptions import SubscriptionStore
 from sinks.notify.webhook import verify_signature
-from sinks.subscriptions import SubscriptionStore
 
 SECRET = "notify-secret"
 

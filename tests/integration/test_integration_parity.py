@@ -1,10 +1,10 @@
 """Parity of the embedded matcher with the real Elasticsearch on the test stack.
 
-* ``sinks.analysis.analyze`` against ``_analyze`` with the ``newsmon_english`` analyzer of an
+* ``sinks.lucene.analysis.analyze`` against ``_analyze`` with the ``newsmon_english`` analyzer of an
   index on the percolator node (Elasticsearch 7.17) and on the main node (8.x): the labelled
   corpus, its whole vocabulary and the taxonomy/gazetteer terms give identical tokens,
   positions, offsets and stems.
-* ``sinks.query_eval`` against the percolator: several hundred subscription queries generated
+* ``sinks.lucene.evaluate`` against the percolator: several hundred subscription queries generated
   (fixed seed) from the taxonomy and the gazetteer, stored as subscriptions, percolated with
   every enriched article of the labelled corpus; the embedded matcher agrees on every pair.
 """
@@ -26,11 +26,11 @@ from elasticsearch import Elasticsearch
 from contract import Article, Subscription, article_id
 from contract.subscription import QUERY_FIELDS
 from processors.enrich import Enricher
-from sinks.analysis import analyze
-from sinks.es_index import english_analysis
-from sinks.percolate import Percolator, percolate_document
-from sinks.query_eval import DocumentView, compile_query
-from sinks.subscriptions import SubscriptionStore
+from sinks.elasticsearch.index import english_analysis
+from sinks.elasticsearch.percolate import Percolator, percolate_document
+from sinks.elasticsearch.subscriptions import SubscriptionStore
+from sinks.lucene.analysis import analyze
+from sinks.lucene.evaluate import DocumentView, compile_query
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "data" / "labelled"

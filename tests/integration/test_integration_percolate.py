@@ -8,9 +8,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from contract import Article, Entity, InvalidQuery, Subscription, TopicMatch
-from sinks.alert_store import AlertStore
-from sinks.percolate import Percolator
-from sinks.subscriptions import SubscriptionStore
+from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.percolate import Percolator
+from sinks.elasticsearch.subscriptions import SubscriptionStore
 
 WEBHOOK = [{"type": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s3cret"}]
 

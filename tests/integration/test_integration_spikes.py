@@ -10,11 +10,11 @@ from elasticsearch import Elasticsearch, helpers
 from local_stack import AppConfig
 
 from contract import Article, KafkaChannel, Spike, Subscription, TopicMatch, alert_id
-from sinks.alert_store import AlertStore
-from sinks.es_index import ensure_index
-from sinks.es_mapping import to_document
+from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.index import ensure_index
+from sinks.elasticsearch.mapping import to_document
+from sinks.elasticsearch.subscriptions import SubscriptionStore
 from sinks.spikes import SpikeWatcher, check_spike, es_spike_check
-from sinks.subscriptions import SubscriptionStore
 
 NOW = datetime(2025, 3, 10, 12, 20, tzinfo=UTC)
 HOUR = timedelta(hours=1)

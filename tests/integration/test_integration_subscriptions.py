@@ -16,11 +16,11 @@ from local_stack import AppConfig
 from contract import Article, Subscription, TopicMatch, article_id
 from newsmon.api import create_app
 from newsmon.settings import Settings
-from sinks.alert_store import AlertStore
 from sinks.backtest import SAMPLES, backtest
-from sinks.es_index import ensure_index
-from sinks.es_mapping import to_document
-from sinks.percolate import Match, percolate_document
+from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.index import ensure_index
+from sinks.elasticsearch.mapping import to_document
+from sinks.elasticsearch.percolate import Match, percolate_document
 
 SECRET = "s3cret-do-not-show"
 QUERY = "topics:ceasefire"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from contract import Article
 from newsmon.api import create_app
 from newsmon.settings import Settings
-from sinks.sqlite_articles import SqliteArticleStore
+from sinks.sqlite.articles import SqliteArticleStore
 
 SUB = {
     "id": "truces",

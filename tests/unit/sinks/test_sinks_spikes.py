@@ -14,7 +14,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from es_responses import api_error
 
 from contract import InvalidQuery, KafkaChannel, Spike, Subscription, TransientError, alert_id
-from sinks.es_mapping import to_document
+from sinks.elasticsearch.mapping import to_document
 from sinks.spikes import (
     PRECISION_THRESHOLD,
     SpikeWatcher,

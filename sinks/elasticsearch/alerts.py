@@ -1,0 +1,270 @@
+"""Alerts per story, kept in Elasticsearch (``newsmon-alerts``) so they survive restarts and
+every alert worker agrees on them.
+
+The document id is the alert id (subscription + story), so the first copy of a story *creates*
+the alert (``op_type=create``: exactly one worker wins) and later copies *update* it, guarded by
+``if_seq_no``. A redelivered article that is already in the alert changes nothing and yields the
+stored alert again, so an alert is never lost between this store and the ``news.alerts`` topic.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import (
+    ApiError,
+    ConflictError,
+    Elasticsearch,
+    NotFoundError,
+    helpers,
+)
+
+from contract import Alert, AlertArticle, Article, TransientError, alert_id
+from sinks.elasticsearch.errors import transient_errors
+from sinks.elasticsearch.percolate import Match
+from sinks.lucene.clauses import clauses, explain
+
+log = logging.getLogger(__name__)
+
+KEYWORD = {"type": "keyword"}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "alert_id": KEYWORD,
+        "version": {"type": "integer"},
+        "kind": KEYWORD,
+        "subscription_id": KEYWORD,
+        "owner": KEYWORD,
+        "story_id": KEYWORD,
+        "article_ids": KEYWORD,
+        "sources": KEYWORD,
+        "created_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        "alert": {"type": "object", "enabled": False},
+    },
+}
+MAX_COPIES = 500
+"""Article ids kept per alert (a wire story can be copied by hundreds of feeds)."""
+
+
+def alert_article(article: Article) -> AlertArticle:
+    """What an alert says about one article."""
+    return AlertArticle(
+        id=article.id,
+        url=article.url,
+        title=article.title,
+        source=article.source,
+        published=article.published,
+        language=article.language,
+        summary=(article.summary or article.text)[:400],
+    )
+
+
+def build_alert(match: Match, now: datetime) -> Alert:
+    """A new alert (version 1) for a match, with its explanation."""
+    subscription, article = match.subscription, match.article
+    explained = explain(clauses(subscription.query), match.document, match.highlights)
+    wanted = {hit for c in explained if c.field == "topics" and not c.negated for hit in c.hits}
+    topics = [t for t in article.topics if t.topic in wanted] or list(article.topics)
+    entities = sorted(article.entities, key=lambda e: (-e.count, e.first_offset))
+    return Alert(
+        alert_id=build_key(match),
+        subscription_id=subscription.id,
+        subscription_name=subscription.name,
+        owner=subscription.owner,
+        query=subscription.query,
+        story_id=article.story_id or article.id,
+        article=alert_article(article),
+        latest=alert_article(article),
+        article_ids=[article.id],
+        sources=[article.source],
+        clauses=explained,
+        topics=topics,
+        entities=[e.name for e in entities],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _document(alert: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": alert.alert_id,
+        "version": alert.version,
+        "kind": alert.kind,
+        "subscription_id": alert.subscription_id,
+        "owner": alert.owner,
+        "story_id": alert.story_id,
+        "article_ids": alert.article_ids,
+        "sources": alert.sources,
+        "created_at": alert.created_at.isoformat(),
+        "updated_at": alert.updated_at.isoformat(),
+        "alert": alert.model_dump(mode="json"),
+    }
+
+
+class AlertStore:
+    """Record matches as per-story alerts; list alerts for the API."""
+
+    def __init__(self, es: Elasticsearch, index: str = "newsmon-alerts") -> None:
+        self.es = es
+        self.index = index
+
+    def setup(self) -> None:
+        """Create the index if it is missing (idempotent)."""
+        if self.es.indices.exists(index=self.index):
+            self.es.indices.put_mapping(index=self.index, properties=MAPPINGS["properties"])
+            return
+        try:
+            self.es.indices.create(
+                index=self.index,
+                settings={"number_of_shards": 1, "number_of_replicas": 0},
+                mappings=MAPPINGS,
+            )
+        except ApiError as exc:
+            if "resource_already_exists" not in str(exc):
+                raise
+
+    def record(self, matches: Sequence[Match], now: datetime) -> list[Alert]:
+        """Turn matches into alerts to publish: new ones, updates, and redelivered ones again.
+
+        Raises:
+            TransientError: Elasticsearch is unreachable or overloaded (retry the batch).
+        """
+        with transient_errors(f"recording {len(matches)} alerts"):
+            return self._record(matches, now)
+
+    def _record(self, matches: Sequence[Match], now: datetime) -> list[Alert]:
+        # Within a batch, later copies of a story fold into the first (one create, then updates).
+        fresh: dict[str, Alert] = {}
+        first: dict[str, Match] = {}
+        later: list[tuple[str, Match]] = []
+        for match in matches:
+            aid = build_key(match)
+            if aid in fresh:
+                later.append((aid, match))
+            else:
+                fresh[aid], first[aid] = build_alert(match, now), match
+        created: set[str] = set()
+        if fresh:
+            actions = [
+                {
+                    "_op_type": "create",
+                    "_index": self.index,
+                    "_id": a.alert_id,
+                    "_source": _document(a),
+                }
+                for a in fresh.values()
+            ]
+            for ok, item in helpers.streaming_bulk(
+                self.es, actions, raise_on_error=False, raise_on_exception=True
+            ):
+                result = item["create"]
+                if ok:
+                    created.add(result["_id"])
+                elif result.get("status") != 409:
+                    raise TransientError(f"alert {result['_id']}: {result.get('error')}")
+        out = {
+            aid: alert if aid in created else self._add_copy(aid, first[aid], now)
+            for aid, alert in fresh.items()
+        }
+        for aid, match in later:
+            out[aid] = self._add_copy(aid, match, now)
+        return list(out.values())
+
+    def _add_copy(self, aid: str, match: Match, now: datetime) -> Alert:
+        """Add one more copy of the story to a stored alert (optimistic concurrency)."""
+        article = match.article
+        for _ in range(10):
+            hit = self.es.get(index=self.index, id=aid)
+            stored = Alert.model_validate(hit["_source"]["alert"])
+            updated = with_copy(stored, article, now)
+            if updated is None:
+                return stored  # redelivery: publish the same version again
+            try:
+                self.es.index(
+                    index=self.index,
+                    id=aid,
+                    document=_document(updated),
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                )
+            except ConflictError:
+                continue
+            return updated
+        raise TransientError(f"alert {aid}: too many concurrent updates")
+
+    def create(self, alert: Alert) -> bool:
+        """Store ``alert`` unless one with its id exists (``op_type=create``). True if new.
+
+        Raises:
+            TransientError: Elasticsearch is unreachable or overloaded.
+        """
+        try:
+            with transient_errors(f"creating alert {alert.alert_id}"):
+                self.es.index(
+                    index=self.index,
+                    id=alert.alert_id,
+                    document=_document(alert),
+                    op_type="create",
+                )
+        except ConflictError:
+            return False
+        return True
+
+    def get(self, aid: str) -> Alert | None:
+        """One alert by id."""
+        try:
+            with transient_errors(f"reading alert {aid}"):
+                hit = self.es.get(index=self.index, id=aid)
+        except NotFoundError:
+            return None
+        return Alert.model_validate(hit["_source"]["alert"])
+
+    def search(
+        self,
+        *,
+        subscription_id: str | None = None,
+        owner: str | None = None,
+        since: datetime | None = None,
+        size: int = 50,
+    ) -> list[Alert]:
+        """The newest alerts first, filtered by subscription, owner and update time."""
+        filters: list[dict[str, Any]] = []
+        if subscription_id:
+            filters.append({"term": {"subscription_id": subscription_id}})
+        if owner:
+            filters.append({"term": {"owner": owner}})
+        if since:
+            filters.append({"range": {"updated_at": {"gte": since.isoformat()}}})
+        page = self.es.search(
+            index=self.index,
+            query={"bool": {"filter": filters}},
+            sort=[{"updated_at": "desc"}, {"alert_id": "asc"}],
+            size=size,
+            ignore_unavailable=True,
+        )
+        return [Alert.model_validate(h["_source"]["alert"]) for h in page["hits"]["hits"]]
+
+
+def with_copy(stored: Alert, article: Article, now: datetime) -> Alert | None:
+    """``stored`` with one more copy of its story (next version), or None when ``article`` is
+    already in it (a redelivery: the stored version is published again)."""
+    if article.id in stored.article_ids:
+        return None
+    return stored.model_copy(
+        update={
+            "version": stored.version + 1,
+            "latest": alert_article(article),
+            "article_ids": [*stored.article_ids, article.id][-MAX_COPIES:],
+            "sources": sorted({*stored.sources, article.source}),
+            "updated_at": now,
+        }
+    )
+
+
+def build_key(match: Match) -> str:
+    """The alert id a match belongs to."""
+    subscription, article = match.subscription, match.article
+    key = article.id if subscription.every_article else (article.story_id or article.id)
+    return alert_id(subscription.id, key)
