@@ -55,9 +55,10 @@ from bench_percolate import (
 
 from contract import Article, Subscription
 from processors.enrich import Enricher
-from sinks.elasticsearch.percolate import Match, Percolator
+from sinks.elasticsearch.percolate import Percolator
 from sinks.elasticsearch.subscriptions import SubscriptionStore
 from sinks.lucene.matcher import EmbeddedMatcher
+from sinks.matches import Match
 from sinks.sqlite.subscriptions import SqliteSubscriptionStore
 
 EMBEDDED_ANALYSIS = "standard+stop+hunspell"

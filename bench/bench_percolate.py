@@ -44,8 +44,9 @@ from elasticsearch import Elasticsearch, helpers
 from contract import Article, KafkaChannel, Subscription
 from processors.enrich import Enricher
 from processors.taxonomy import DEFAULT_PATH as TAXONOMY_PATH
+from sinks.documents import to_document
 from sinks.elasticsearch.index import english_analysis, ensure_index
-from sinks.elasticsearch.mapping import ANALYZER_CHOICES, to_document
+from sinks.elasticsearch.mapping import ANALYZER_CHOICES
 from sinks.elasticsearch.percolate import PAGE, Percolator
 from sinks.elasticsearch.subscriptions import SubscriptionStore, es_query
 

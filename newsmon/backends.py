@@ -14,7 +14,7 @@ from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
 from sinks.base import Sink
-from sinks.elasticsearch.percolate import Match
+from sinks.matches import Match
 
 Mode = Literal["embedded", "cluster"]
 
@@ -185,13 +185,16 @@ class ClusterBackends:
     def spikes(self) -> SpikeChecks:
         """Spike checks as aggregations on the article alias."""
         from newsmon.es_clients import alert_store, make_es, subscription_store
-        from sinks.spikes import SpikeWatcher, es_spike_check
+        from sinks.elasticsearch.errors import transient_errors
+        from sinks.elasticsearch.spikes import es_spike_check
+        from sinks.spikes import SpikeWatcher
 
         settings = self.settings
         return SpikeWatcher(
             subscription_store(settings),
             alert_store(settings),
             es_spike_check(make_es(settings), settings.index_alias),
+            list_errors=transient_errors,
         )
 
     def where(self) -> str:

@@ -1,13 +1,11 @@
-"""The Elasticsearch side of the article: index template, mappings and the document shape.
+"""The Elasticsearch side of the article: index template, mappings and analyzers.
 
-Documents keep every Article field; ``entities`` and ``topics`` hold the canonical names as
-keywords (what people type in query strings: ``entities:"Vladimir Putin"``), and the
-``*_details`` fields keep counts, scores and evidence.
+The document these map is :func:`sinks.documents.to_document`: every Article field, with
+``entities`` and ``topics`` as keywords (what people type in query strings:
+``entities:"Vladimir Putin"``) and the ``*_details`` fields keeping counts, scores and evidence.
 """
 
 from typing import Any
-
-from contract import Article, Entity
 
 KEYWORD = {"type": "keyword"}
 ANALYZER = "newsmon_english"
@@ -120,8 +118,6 @@ MAPPINGS: dict[str, Any] = {
     },
 }
 
-PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
-
 
 def index_template(
     alias: str, analysis: dict[str, Any], shards: int = 1, replicas: int = 0
@@ -147,36 +143,3 @@ def index_template(
         },
         "_meta": {"managed_by": "newsmon", "alias": alias},
     }
-
-
-def _is_country(entity: Entity) -> bool:
-    """Countries carry their ISO 3166 alpha-2 code as kb_id (cities and people a QID)."""
-    kb_id = entity.kb_id or ""
-    return entity.label == "GPE" and len(kb_id) == 2 and kb_id.isupper()
-
-
-def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
-    """The Elasticsearch document for ``article``."""
-    doc = article.model_dump(mode="json", exclude={"entities", "topics"})
-    entities = article.entities
-    doc.update(
-        indexed_at=indexed_at,
-        entities=[e.name for e in entities],
-        entity_types=sorted({e.label for e in entities}),
-        people=[e.name for e in entities if e.label == "PERSON"],
-        organizations=[e.name for e in entities if e.label == "ORG"],
-        places=[e.name for e in entities if e.label in PLACE_LABELS],
-        countries=[e.name for e in entities if _is_country(e)],
-        entity_details=[e.model_dump(mode="json") for e in entities],
-        topics=[t.topic for t in article.topics],
-        topic_details=[t.model_dump(mode="json") for t in article.topics],
-    )
-    return doc
-
-
-def from_document(source: dict[str, Any]) -> Article:
-    """Rebuild the Article from a stored document."""
-    fields = {k: v for k, v in source.items() if k in Article.model_fields}
-    fields["entities"] = source.get("entity_details", [])
-    fields["topics"] = source.get("topic_details", [])
-    return Article.model_validate(fields)

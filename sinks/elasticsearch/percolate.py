@@ -6,35 +6,19 @@ for in the same request, so the explanation of a match comes from Elasticsearch 
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from contract import Article, Subscription
 from contract.subscription import QUERY_FIELDS
+from sinks.documents import percolate_document
 from sinks.elasticsearch.errors import transient_errors
-from sinks.elasticsearch.mapping import to_document
+from sinks.matches import Match
 
 PAGE = 10_000
 """Hits per search (Elasticsearch's default max_result_window): every further page runs the
 whole percolation again, so one page should hold a batch's matching subscriptions."""
-
-
-def percolate_document(article: Article) -> dict[str, Any]:
-    """The article as the subscriptions index sees it: its query fields, nothing else."""
-    doc = to_document(article, indexed_at="")
-    return {name: doc[name] for name in QUERY_FIELDS if doc.get(name) not in (None, "", [])}
-
-
-@dataclass(frozen=True)
-class Match:
-    """A subscription that matched an article, with Elasticsearch's highlights for it."""
-
-    subscription: Subscription
-    article: Article
-    document: dict[str, Any]
-    highlights: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Percolator:

@@ -2,7 +2,7 @@
 
 Searches use the subscription query (:func:`sinks.elasticsearch.subscriptions.es_query`), so a
 query means the same in ``newsmon search``, a backtest and the percolator. Dates are ``published``,
-or ``fetched_at`` where the feed gave none (:func:`sinks.spikes.window_filter`).
+or ``fetched_at`` where the feed gave none (:func:`sinks.elasticsearch.spikes.window_filter`).
 """
 
 from datetime import UTC, datetime
@@ -19,11 +19,13 @@ from sinks.article_queries import (
     SearchResult,
     Stats,
 )
-from sinks.backtest import PRECISION_THRESHOLD, Backtest, backtest, refusal_message
+from sinks.backtest import PRECISION_THRESHOLD, Backtest
+from sinks.documents import from_document
+from sinks.elasticsearch.backtest import backtest, refusal_message
 from sinks.elasticsearch.errors import is_transient, transient_errors
-from sinks.elasticsearch.mapping import from_document
+from sinks.elasticsearch.spikes import window_filter
 from sinks.elasticsearch.subscriptions import es_query
-from sinks.spikes import Window, window_filter
+from sinks.spikes import Window
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 NEWEST_FIRST = [
@@ -132,5 +134,5 @@ class ElasticsearchQueries:
         )
 
     def backtest(self, query: str, days: int, now: datetime, tz: str = "UTC") -> Backtest:
-        """:func:`sinks.backtest.backtest` on the alias."""
+        """:func:`sinks.elasticsearch.backtest.backtest` on the alias."""
         return backtest(self.es, self.alias, query, days, now, tz)

@@ -10,8 +10,8 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from contract import Article, TransientError
 from sinks.base import Rejected, Sink, WriteReport
+from sinks.documents import to_document
 from sinks.elasticsearch.index import ensure_index
-from sinks.elasticsearch.mapping import to_document
 
 log = logging.getLogger(__name__)
 

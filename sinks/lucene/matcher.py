@@ -9,8 +9,9 @@ import logging
 from collections.abc import Callable, Sequence
 
 from contract import Article, InvalidQuery, Subscription
-from sinks.elasticsearch.percolate import Match, percolate_document
+from sinks.documents import percolate_document
 from sinks.lucene.evaluate import CompiledQuery, DocumentView, compile_query
+from sinks.matches import Match
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from contract import Alert
-from sinks.elasticsearch.alerts import build_alert, build_key, with_copy
-from sinks.elasticsearch.percolate import Match
+from sinks.alerts import build_alert, build_key, with_copy
+from sinks.matches import Match
 from sinks.sqlite.base import SqliteBase, sqlite_errors, to_ts
 
 SCHEMA = """

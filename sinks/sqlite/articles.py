@@ -28,7 +28,7 @@ from sinks.article_queries import (
 )
 from sinks.backtest import SAMPLES, Backtest, BacktestDay, BacktestSample, window
 from sinks.base import Sink, WriteReport
-from sinks.elasticsearch.mapping import from_document, to_document
+from sinks.documents import from_document, to_document
 from sinks.lucene.evaluate import FTS5_TOKENIZE, DocumentView, compile_query, fts5_row
 from sinks.spikes import SAMPLE_STORIES, Window, fires, spike_alert, spike_numbers, windows
 from sinks.sqlite.base import SqliteBase, from_ts, sqlite_errors, to_ts
@@ -267,7 +267,8 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
         )
 
     def check_spike(self, subscription: Subscription, now: datetime) -> Alert | None:
-        """The spike alert of ``subscription`` at ``now``, as :func:`sinks.spikes.check_spike`."""
+        """The spike alert of ``subscription`` at ``now``, as
+        :func:`sinks.elasticsearch.spikes.check_spike`."""
         spike = subscription.spike
         if spike is None:
             raise ValueError(f"subscription {subscription.id} is not a spike subscription")

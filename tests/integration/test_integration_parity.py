@@ -26,8 +26,9 @@ from elasticsearch import Elasticsearch
 from contract import Article, Subscription, article_id
 from contract.subscription import QUERY_FIELDS
 from processors.enrich import Enricher
+from sinks.documents import percolate_document
 from sinks.elasticsearch.index import english_analysis
-from sinks.elasticsearch.percolate import Percolator, percolate_document
+from sinks.elasticsearch.percolate import Percolator
 from sinks.elasticsearch.subscriptions import SubscriptionStore
 from sinks.lucene.analysis import analyze
 from sinks.lucene.evaluate import DocumentView, compile_query

@@ -10,11 +10,13 @@ from elasticsearch import Elasticsearch, helpers
 from local_stack import AppConfig
 
 from contract import Article, KafkaChannel, Spike, Subscription, TopicMatch, alert_id
+from sinks.documents import to_document
 from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.errors import transient_errors
 from sinks.elasticsearch.index import ensure_index
-from sinks.elasticsearch.mapping import to_document
+from sinks.elasticsearch.spikes import check_spike, es_spike_check
 from sinks.elasticsearch.subscriptions import SubscriptionStore
-from sinks.spikes import SpikeWatcher, check_spike, es_spike_check
+from sinks.spikes import SpikeWatcher
 
 NOW = datetime(2025, 3, 10, 12, 20, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -101,7 +103,9 @@ def watcher(
     subscriptions.setup()
     alerts = AlertStore(es, settings.alerts_index)
     alerts.setup()
-    return SpikeWatcher(subscriptions, alerts, es_spike_check(es, alias))
+    return SpikeWatcher(
+        subscriptions, alerts, es_spike_check(es, alias), list_errors=transient_errors
+    )
 
 
 def test_spike_fires_with_the_numbers(es: Elasticsearch, alias: str) -> None:

@@ -16,11 +16,12 @@ from local_stack import AppConfig
 from contract import Article, Subscription, TopicMatch, article_id
 from newsmon.api import create_app
 from newsmon.settings import Settings
-from sinks.backtest import SAMPLES, backtest
+from sinks.backtest import SAMPLES
+from sinks.documents import percolate_document, to_document
 from sinks.elasticsearch.alerts import AlertStore
+from sinks.elasticsearch.backtest import backtest
 from sinks.elasticsearch.index import ensure_index
-from sinks.elasticsearch.mapping import to_document
-from sinks.elasticsearch.percolate import Match, percolate_document
+from sinks.matches import Match
 
 SECRET = "s3cret-do-not-show"
 QUERY = "topics:ceasefire"

@@ -5,13 +5,8 @@ from typing import Any
 
 import pytest
 
-from sinks.backtest import (
-    PRECISION_THRESHOLD,
-    backtest_request,
-    parse_backtest,
-    refusal_message,
-    window,
-)
+from sinks.backtest import PRECISION_THRESHOLD, window
+from sinks.elasticsearch.backtest import backtest_request, parse_backtest, refusal_message
 
 NOW = datetime(2024, 5, 24, 15, 0, tzinfo=UTC)
 

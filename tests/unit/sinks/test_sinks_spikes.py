@@ -14,19 +14,14 @@ from elasticsearch import ConnectionError as ESConnectionError
 from es_responses import api_error
 
 from contract import InvalidQuery, KafkaChannel, Spike, Subscription, TransientError, alert_id
-from sinks.elasticsearch.mapping import to_document
-from sinks.spikes import (
+from sinks.documents import to_document
+from sinks.elasticsearch.spikes import (
     PRECISION_THRESHOLD,
-    SpikeWatcher,
-    Window,
     check_spike,
     es_spike_check,
-    fires,
-    floor_window,
-    spike_numbers,
     spike_request,
-    windows,
 )
+from sinks.spikes import SpikeWatcher, Window, fires, floor_window, spike_numbers, windows
 
 NOW = datetime(2025, 3, 10, 12, 20, 30, tzinfo=UTC)
 SPIKE = Spike(window_minutes=60, baseline_days=3, factor=3.0, min_count=5)

@@ -5,13 +5,12 @@ from typing import Any
 import pytest
 
 from contract import Article
+from sinks.documents import from_document, to_document
 from sinks.elasticsearch.mapping import (
     ANALYZER,
     ANALYZER_CHOICES,
     MAPPINGS,
-    from_document,
     index_template,
-    to_document,
 )
 
 NOW = "2024-05-24T12:00:00+00:00"

@@ -221,7 +221,7 @@ def test_highlights_feed_the_explanation_of_clauses() -> None:
 
 
 # --- FTS5 prefilter -------------------------------------------------------------------------------
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "labelled" / "dev.jsonl"
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "labelled" / "dev.jsonl"
 
 
 def _corpus() -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from contract import Article, ConsoleChannel, Subscription
-from sinks.elasticsearch.percolate import Match, percolate_document
+from sinks.documents import percolate_document
+from sinks.matches import Match
 from sinks.sqlite.alerts import SqliteAlertStore
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
