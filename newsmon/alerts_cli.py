@@ -47,7 +47,7 @@ def alert(
     One alert per subscription and story: later copies of a story update it. Spike
     subscriptions are checked every NEWSMON_SPIKE_INTERVAL seconds.
     """
-    from newsmon.backends import ClusterBackends
+    from newsmon.cluster.backends import ClusterBackends
     from newsmon.runners.alert import run_alerter
 
     settings = load_settings()
@@ -75,7 +75,7 @@ def notify(
     A delivery log (NEWSMON_DATA_DIR/notify.sqlite3) makes sure a restart or a redelivered
     alert is never sent twice.
     """
-    from newsmon.backends import ClusterBackends
+    from newsmon.cluster.backends import ClusterBackends
     from newsmon.runners.notify import run_notifier
 
     settings = load_settings()

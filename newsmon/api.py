@@ -3,9 +3,9 @@
 Subscriptions are returned with secrets masked (:meth:`contract.Subscription.public`), never with
 them. A query the store refuses (Elasticsearch, or the embedded matcher) is a 400 whose
 ``detail`` is the parser's message; an unreachable or overloaded cluster is a 503 that says so.
-It serves a cluster's stores or the embedded SQLite files, as :func:`newsmon.backends.backends_for`
-decides. Handlers are plain functions: the stores are synchronous, so FastAPI runs them in its
-thread pool.
+It serves a cluster's stores or the embedded SQLite files, as
+:func:`newsmon.backend_choice.backends_for` decides. Handlers are plain functions: the stores are
+synchronous, so FastAPI runs them in its thread pool.
 """
 
 from datetime import UTC, datetime
@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientError
-from newsmon.backends import AlertRecorder, Subscriptions, backends_for
+from newsmon.backend_choice import backends_for
+from newsmon.backends import AlertRecorder, Subscriptions
 from newsmon.es_clients import make_es
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings

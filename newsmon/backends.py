@@ -1,15 +1,17 @@
 """What the stages run on: the transport, the article store, the subscriptions, the alerts.
 
-Two sets exist and the stages cannot tell them apart: :class:`ClusterBackends` (Kafka and
-Elasticsearch, for many machines) and ``newsmon.embedded.EmbeddedBackends`` (SQLite files in
-the data dir, for one laptop). :func:`backends_for` picks one from the settings.
+Two sets exist and the stages cannot tell them apart:
+:class:`newsmon.cluster.backends.ClusterBackends` (Kafka and Elasticsearch, for many machines)
+and :class:`newsmon.embedded.backends.EmbeddedBackends` (SQLite files in the data dir, for one
+laptop). This module holds only what both share (the Protocols, the mode);
+:func:`newsmon.backend_choice.backends_for` picks one set from the settings.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
-from contract import Alert, Article, ConfigError, Subscription
+from contract import Alert, Article, Subscription
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
@@ -132,81 +134,6 @@ class Backends(Protocol):
         """Periodic upkeep of what newsmon owns (pruning); a line to log, or None."""
 
 
-class ClusterBackends:
-    """Kafka and Elasticsearch (the percolator holds the subscriptions)."""
-
-    mode: Mode = "cluster"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def transport(self) -> Transport:
-        """Kafka."""
-        from newsmon.kafka_io import KafkaTransport
-
-        return KafkaTransport(self.settings)
-
-    def article_sink(self) -> Sink[Article]:
-        """The Elasticsearch bulk writer behind the article alias."""
-        from newsmon.es_clients import make_es
-        from sinks.elasticsearch.writer import ElasticsearchSink
-
-        return ElasticsearchSink(make_es(self.settings), self.settings.index_alias)
-
-    def articles(self) -> ArticleQueries:
-        """Queries on the article alias."""
-        from newsmon.es_clients import make_es
-        from sinks.elasticsearch.search import ElasticsearchQueries
-
-        return ElasticsearchQueries(make_es(self.settings), self.settings.index_alias)
-
-    def subscriptions(self) -> Subscriptions:
-        """The percolator index."""
-        from newsmon.es_clients import subscription_store
-
-        return subscription_store(self.settings)
-
-    def alerts(self) -> AlertRecorder:
-        """The alert index."""
-        from newsmon.es_clients import alert_store
-
-        return alert_store(self.settings)
-
-    def matcher(self) -> Matcher:
-        """The percolator."""
-        from newsmon.es_clients import make_es
-        from sinks.elasticsearch.percolate import Percolator
-
-        settings = self.settings
-        return Percolator(
-            make_es(settings, settings.subscriptions_url), settings.subscriptions_index
-        )
-
-    def spikes(self) -> SpikeChecks:
-        """Spike checks as aggregations on the article alias."""
-        from newsmon.es_clients import alert_store, make_es, subscription_store
-        from sinks.elasticsearch.errors import transient_errors
-        from sinks.elasticsearch.spikes import es_spike_check
-        from sinks.spikes import SpikeWatcher
-
-        settings = self.settings
-        return SpikeWatcher(
-            subscription_store(settings),
-            alert_store(settings),
-            es_spike_check(make_es(settings), settings.index_alias),
-            list_errors=transient_errors,
-        )
-
-    def where(self) -> str:
-        """The cluster URLs."""
-        s = self.settings
-        return f"Kafka {s.kafka_bootstrap}, Elasticsearch {s.es_url} (alias {s.index_alias})"
-
-    def housekeeping(self) -> str | None:
-        """Nothing: Kafka's retention and the index lifecycle belong to the cluster."""
-        return None
-
-
 CLUSTER_VARIABLES = ("kafka_bootstrap", "es_url", "percolator_url")
 
 
@@ -219,18 +146,3 @@ def mode_for(settings: Settings, embedded: bool = False) -> Mode:
         return "cluster"
     configured = set(CLUSTER_VARIABLES) & settings.model_fields_set
     return "cluster" if configured else "embedded"
-
-
-def backends_for(settings: Settings, embedded: bool = False) -> Backends:
-    """The backends the settings describe (see :func:`mode_for`).
-
-    Raises:
-        ConfigError: ``--embedded`` together with ``NEWSMON_MODE=cluster``.
-    """
-    if embedded and settings.mode == "cluster":
-        raise ConfigError("--embedded contradicts NEWSMON_MODE=cluster")
-    if mode_for(settings, embedded) == "cluster":
-        return ClusterBackends(settings)
-    from newsmon.embedded.backends import EmbeddedBackends
-
-    return EmbeddedBackends(settings)

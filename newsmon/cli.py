@@ -14,7 +14,7 @@ from rich.table import Table
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
 from newsmon.archive_cli import archive_app
-from newsmon.backends import ClusterBackends
+from newsmon.cluster.backends import ClusterBackends
 from newsmon.console import err, load_settings, out, safe
 from newsmon.feeds_cli import feeds_app
 from newsmon.fulltext_cli import extract, fulltext

@@ -22,7 +22,7 @@ from ingest.fulltext import FulltextStage, PageReport
 from ingest.pages import Page, PageFetcher, looks_like_html
 from ingest.politeness import HostLimiter
 from ingest.robots import RobotsCache
-from newsmon.backends import ClusterBackends
+from newsmon.cluster.backends import ClusterBackends
 from newsmon.console import err, load_settings, out, safe
 from newsmon.http_client import guarded_async_client
 from newsmon.logs import setup_logging

@@ -21,7 +21,8 @@ from rich.text import Text
 from contract import AddressPolicy, NewsmonError
 from contract.text import printable
 from ingest import FeedStateStore, load_feeds
-from newsmon.backends import Backends, backends_for
+from newsmon.backend_choice import backends_for
+from newsmon.backends import Backends
 from newsmon.console import err, load_settings, safe
 from newsmon.logs import setup_logging
 from newsmon.runners.status import RunStatus

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from contract import NewsmonError
 from ingest.feeds_file import parse_interval
-from newsmon.backends import backends_for
+from newsmon.backend_choice import backends_for
 from newsmon.console import err, load_settings, out, safe
 from newsmon.settings import Settings
 from sinks.article_queries import ArticleQueries, SearchResult, Stats

@@ -22,7 +22,8 @@ from rich.table import Table
 
 from contract import AddressPolicy, NewsmonError, Subscription
 from contract.text import printable
-from newsmon.backends import Subscriptions, backends_for
+from newsmon.backend_choice import backends_for
+from newsmon.backends import Subscriptions
 from newsmon.console import err, load_settings, out, safe
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings

@@ -3,7 +3,9 @@
 import pytest
 
 from contract import ConfigError
-from newsmon.backends import ClusterBackends, backends_for, mode_for
+from newsmon.backend_choice import backends_for
+from newsmon.backends import mode_for
+from newsmon.cluster.backends import ClusterBackends
 from newsmon.settings import Settings
 
 

@@ -1,0 +1,1 @@
+"""Cluster mode: Kafka for the topics, Elasticsearch for articles, subscriptions and alerts."""
