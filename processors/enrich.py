@@ -183,7 +183,8 @@ class Enricher:
                 else [],
                 "enriched_at": datetime.now(UTC),
                 "nlp_model": self._label(pipeline) if pipeline is not None else None,
-                "taxonomy_version": self.taxonomy.version,
+                "taxonomy_version": self.taxonomy.stamp or self.taxonomy.version,
+                "gazetteer_version": self.gazetteer.stamp or self.gazetteer.version,
                 "flags": flags,
             }
         )

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from contract import ConfigError
+from processors.stamps import stamp
 
 DEFAULT_PATH = Path(__file__).with_name("gazetteer.yaml")
 
@@ -115,6 +116,7 @@ class Gazetteer:
     """Entries by key, and every alias that points at one."""
 
     version: str
+    """The version the file declares."""
     entries: dict[str, KnownEntity] = field(default_factory=dict)
     aliases: dict[str, tuple[str, str]] = field(default_factory=dict)
     """alias -> (entry key, label the alias is tagged with: NORP for demonyms)."""
@@ -122,6 +124,8 @@ class Gazetteer:
     ambiguous: frozenset[str] = frozenset()
     """Aliases also used for people, other places or things: never forced by the ruler, only
     linked when the model itself tags them (see :meth:`lookup`)."""
+    stamp: str = ""
+    """The declared version plus a hash of the file (:func:`processors.stamps.stamp`)."""
 
     def add(
         self, entry: KnownEntity, aliases: Iterable[str], alias_label: str | None = None
@@ -395,12 +399,14 @@ def load_gazetteer(path: Path = DEFAULT_PATH) -> Gazetteer:
             ``ambiguous`` name is no alias.
     """
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        raw = path.read_bytes()
+        data = yaml.load(raw.decode("utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"gazetteer {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"gazetteer {path}: expected a mapping of sections")
-    gaz = Gazetteer(version=str(data.get("version", "0")))
+    declared = str(data.get("version", "0"))
+    gaz = Gazetteer(version=declared, stamp=stamp(declared, raw))
     _load_countries(gaz, _section(data, "countries", path), path)
     _load_seats(gaz, _section(data, "seats", path), path)
     _load_places(gaz, _section(data, "places", path), path)

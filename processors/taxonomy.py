@@ -18,6 +18,7 @@ import yaml
 from spacy.tokens import Doc, Span
 
 from contract import ConfigError, Evidence, TopicMatch
+from processors.stamps import stamp
 
 DEFAULT_PATH = Path(__file__).with_name("taxonomy.yaml")
 
@@ -69,7 +70,11 @@ class Taxonomy:
     """All topics, with the version stored on every enriched article."""
 
     version: str
+    """The version the file declares (``taxonomy_version``)."""
     topics: tuple[Topic, ...]
+    stamp: str = ""
+    """The declared version plus a hash of the file (:func:`processors.stamps.stamp`): what
+    articles record, so an edit without a version bump still shows."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +235,9 @@ def load_taxonomy(tokenize: Tokenize, path: Path = DEFAULT_PATH) -> Taxonomy:
         ConfigError: the file is unreadable or malformed; the message names the topic and field.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"taxonomy {path}: {exc}") from exc
     if "taxonomy_version" not in data:
         raise ConfigError(f"taxonomy {path}: missing 'taxonomy_version'")
@@ -261,4 +267,5 @@ def load_taxonomy(tokenize: Tokenize, path: Path = DEFAULT_PATH) -> Taxonomy:
         )
     if not topics:
         raise ConfigError(f"taxonomy {path}: no topics")
-    return Taxonomy(version=str(data["taxonomy_version"]), topics=tuple(topics))
+    declared = str(data["taxonomy_version"])
+    return Taxonomy(version=declared, topics=tuple(topics), stamp=stamp(declared, raw))

@@ -97,7 +97,10 @@ def test_title_is_its_own_evidence_sentence(seed_enriched: Article) -> None:
 
 
 def test_versions_and_time_are_set(seed_enriched: Article, enricher: Enricher) -> None:
-    assert seed_enriched.taxonomy_version == enricher.taxonomy.version == "1.1.0"
+    assert seed_enriched.taxonomy_version == enricher.taxonomy.stamp
+    assert enricher.taxonomy.stamp.startswith("1.1.0+")
+    assert seed_enriched.gazetteer_version == enricher.gazetteer.stamp
+    assert enricher.gazetteer.stamp.startswith(enricher.gazetteer.version + "+")
     assert seed_enriched.nlp_model == enricher.model
     assert seed_enriched.enriched_at is not None
 

@@ -302,3 +302,16 @@ def test_country_rule_needs_two_countries(taxonomy_from: Load, enricher: Enriche
 def test_empty_term_is_a_config_error(taxonomy_from: Load) -> None:
     with pytest.raises(ConfigError, match="empty term"):
         taxonomy_from(WEAPONS.replace("[lift, ease]", '[lift, ""]'))
+
+
+def test_stamp_changes_with_the_file_not_only_the_declared_version(tmp_path: Path) -> None:
+    tokenize = str.split
+    path = tmp_path / "taxonomy.yaml"
+    body = "taxonomy_version: t1\ntopics: [{name: a, definition: d, rules: [{all: [[x]]}]}]\n"
+    path.write_text(body)
+    first = load_taxonomy(tokenize, path)
+    path.write_text(body.replace("[[x]]", "[[y]]"))
+    edited = load_taxonomy(tokenize, path)
+    assert first.version == edited.version == "t1"
+    assert first.stamp.startswith("t1+") and edited.stamp.startswith("t1+")
+    assert first.stamp != edited.stamp
