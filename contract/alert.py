@@ -87,6 +87,9 @@ class Alert(BaseModel):
     topics: list[TopicMatch] = Field(default_factory=list, description="with evidence sentences")
     entities: list[str] = Field(default_factory=list, description="canonical entity names")
     spike: SpikeNumbers | None = None
+    replayed: bool = Field(
+        False, description="raised by replayed history (``newsmon replay --alerts``), not live"
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 

@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contract.wire import parse_versioned
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """2 added story_id, content_hash, duplicate_of and flags; 3 added updated_at; 4 added the page's
-fields: canonical_url, author, site_name, text_source, published_source (older messages still
-read: the new fields take their defaults)."""
+fields: canonical_url, author, site_name, text_source, published_source; 5 added
+gazetteer_version and replay_alerts (older messages still read: the new fields take their
+defaults)."""
 
 Lane = Literal["live", "replay"]
 TextSource = Literal["feed", "page"]
@@ -81,6 +82,11 @@ class Article(BaseModel):
         default=None, description="ISO 639-1 code: detected from the text, else the feed's"
     )
     lane: Lane = "live"
+    replay_alerts: bool = Field(
+        default=False,
+        description="a replayed article (lane 'replay') that may alert, marked replayed "
+        "(``newsmon replay --alerts``); other replayed articles never alert",
+    )
     # Filled in by the full-text stage (the article's page), when it fetched one.
     text_source: TextSource = Field(
         default="feed",
@@ -99,6 +105,7 @@ class Article(BaseModel):
     enriched_at: datetime | None = None
     nlp_model: str | None = None
     taxonomy_version: str | None = None
+    gazetteer_version: str | None = None
     story_id: str | None = Field(
         default=None, description="id of the first article of the story this one belongs to"
     )

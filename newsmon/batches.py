@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from contract import ErrorEnvelope, PoisonMessage
 from newsmon.transport import Consumer, Producer, Record
@@ -80,9 +80,17 @@ def dead_letter(producer: Producer, topic: str, envelopes: list[ErrorEnvelope]) 
         producer.send_all(topic, [((e.key or "").encode() or None, e.to_json()) for e in envelopes])
 
 
+class Drains(Protocol):
+    """What ``until_idle`` asks of a stage's input: has everything been read?"""
+
+    def caught_up(self) -> bool:
+        """True when every record so far has been polled."""
+        ...
+
+
 def run_stage(
     step: Callable[[], int],
-    consumer: Consumer,
+    consumer: Drains,
     stop: threading.Event,
     until_idle: bool = False,
     progress: Callable[[], None] | None = None,

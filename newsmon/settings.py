@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     topic_raw: str = Field(Topics.RAW, description="topic of polled articles")
     topic_enriched: str = Field(Topics.ENRICHED, description="topic of enriched articles")
     topic_dlq: str = Field(Topics.DLQ, description="dead-letter topic")
+    topic_replay: str = Field(
+        Topics.REPLAY_RAW,
+        description="topic of replayed articles: enriched after live ones, never alerting live",
+    )
+    replay_batch_size: int = Field(
+        16,
+        ge=1,
+        description="replayed articles enriched per batch; a live batch waits for at most one",
+    )
     group_prefix: str = Field("newsmon", description="prefix of Kafka consumer group ids")
     index_alias: str = Field("news-articles", description="alias the indexer writes through")
     data_dir: Path = Field(Path(".newsmon"), description="where state, logs and caches live")
@@ -274,10 +283,11 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> tuple[str, ...]:
-        """The topics newsmon creates: polled, raw, enriched, dead letters, alerts."""
+        """The topics newsmon creates: polled, raw, replay, enriched, dead letters, alerts."""
         return (
             self.topic_polled,
             self.topic_raw,
+            self.topic_replay,
             self.topic_enriched,
             self.topic_dlq,
             self.topic_alerts,

@@ -1,9 +1,10 @@
 """The faust-streaming worker: a thin wrapper that feeds ``process_batch`` from Kafka.
 
 Batches come from ``stream.take``; spaCy runs in a worker thread so the event loop keeps
-heartbeating. Faust acks a batch once the loop body finishes, and the body only finishes after
-every enriched article and dead letter was acknowledged by the broker, so nothing is acked that
-was not delivered.
+heartbeating. A second agent reads replayed history (the replay topic) in small batches and
+only while the live agent has no batch in hand, so live articles go first. Faust acks a batch
+once the loop body finishes, and the body only finishes after every enriched article and dead
+letter was acknowledged by the broker, so nothing is acked that was not delivered.
 """
 
 import asyncio
@@ -47,6 +48,8 @@ def create_app(
     batch_size: int = 32,
     batch_within: float = 1.0,
     partitions: int = 4,
+    replay: str | None = Topics.REPLAY_RAW,
+    replay_batch_size: int = 16,
 ) -> faust.App:
     """Build the faust app. ``load_enricher`` runs once, in the worker thread, at first batch."""
     app = faust.App(
@@ -68,27 +71,48 @@ def create_app(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-nlp")
     enricher: list[Enricher] = []
 
-    def run_batch(payloads: list[bytes]) -> BatchResult:
+    live_idle = asyncio.Event()
+    live_idle.set()
+
+    def run_batch(payloads: list[bytes], topic: str) -> BatchResult:
         if not enricher:
             enricher.append(load_enricher())
         for attempt in range(TRANSIENT_RETRIES):
             try:
-                return process_batch(enricher[0], payloads, source)
+                return process_batch(enricher[0], payloads, topic)
             except TransientError as exc:  # e.g. the story index locked by another worker
                 wait = 2**attempt
-                log.warning("%s: %s; retrying the batch in %d s", source, exc, wait)
+                log.warning("%s: %s; retrying the batch in %d s", topic, exc, wait)
                 time.sleep(wait)
-        return process_batch(enricher[0], payloads, source)
+        return process_batch(enricher[0], payloads, topic)
 
     @app.agent(source_topic, name="enrich")
     async def enrich(stream: faust.StreamT[bytes]) -> None:
         loop = asyncio.get_running_loop()
         async for payloads in stream.take(batch_size, within=batch_within):
-            result = await loop.run_in_executor(executor, run_batch, list(payloads))
-            await _deliver(sink_topic, dlq_topic, result)
+            live_idle.clear()
+            try:
+                result = await loop.run_in_executor(executor, run_batch, list(payloads), source)
+                await _deliver(sink_topic, dlq_topic, result)
+            finally:
+                live_idle.set()
             log.info(
                 "enriched %d article(s), %d dead letter(s)", len(result.enriched), len(result.dead)
             )
+
+    if replay is not None:
+        replay_topic = app.topic(replay, key_serializer="raw", value_serializer="raw")
+
+        @app.agent(replay_topic, name="enrich-replay")
+        async def enrich_replay(stream: faust.StreamT[bytes]) -> None:
+            loop = asyncio.get_running_loop()
+            async for payloads in stream.take(replay_batch_size, within=batch_within):
+                await live_idle.wait()
+                result = await loop.run_in_executor(
+                    executor, run_batch, list(payloads), str(replay)
+                )
+                await _deliver(sink_topic, dlq_topic, result)
+                log.info("enriched %d replayed article(s)", len(result.enriched))
 
     return app
 

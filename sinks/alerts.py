@@ -45,6 +45,7 @@ def build_alert(match: Match, now: datetime) -> Alert:
         clauses=explained,
         topics=topics,
         entities=[e.name for e in entities],
+        replayed=article.lane == "replay",
         created_at=now,
         updated_at=now,
     )

@@ -155,6 +155,7 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
             "NEWSMON_ES_URL": stack.es_url,
             "NEWSMON_TOPIC_POLLED": f"test-{uid}.news.articles.polled",
             "NEWSMON_TOPIC_RAW": f"test-{uid}.news.articles.raw",
+            "NEWSMON_TOPIC_REPLAY": f"test-{uid}.news.replay.raw",
             "NEWSMON_TOPIC_ENRICHED": f"test-{uid}.news.articles.enriched",
             "NEWSMON_TOPIC_DLQ": f"test-{uid}.news.dlq",
             "NEWSMON_TOPIC_ALERTS": f"test-{uid}.news.alerts",

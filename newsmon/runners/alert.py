@@ -5,7 +5,8 @@ Matches become alerts in the alert store (created for a story's first copy, upda
 ones) and are then produced to ``news.alerts``; offsets are committed only after they are
 durable there, so a crash means redelivery, and a redelivered article yields the same alert id
 and version again (the notifier's delivery log drops it). Replayed articles (lane ``replay``)
-never alert.
+never alert, unless they were replayed with ``--alerts`` (``replay_alerts``): their alerts then
+say ``replayed``.
 """
 
 import logging
@@ -66,7 +67,7 @@ def alert_once(
     if not batch.size:
         return 0
     stats.poison += len(batch.dead)
-    articles = [a for a in batch.items if a.lane != "replay"]
+    articles = [a for a in batch.items if may_alert(a)]
     stats.replay_skipped += len(batch.items) - len(articles)
     try:
         matches = percolator.match(articles)
@@ -97,6 +98,11 @@ def alert_once(
         updated,
     )
     return batch.size
+
+
+def may_alert(article: Article) -> bool:
+    """Live articles alert; replayed ones only when replayed with ``--alerts``."""
+    return article.lane != "replay" or article.replay_alerts
 
 
 class SpikeChecks(Protocol):

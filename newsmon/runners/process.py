@@ -1,16 +1,23 @@
 """``newsmon process``: the faust worker from ``processors`` with newsmon's settings; and the
-same batch function (:func:`processors.batch.process_batch`) on any transport, for ``run``."""
+same batch function (:func:`processors.batch.process_batch`) on any transport, for ``run``.
+
+Two lanes feed the processor: live articles (the raw topic) and replayed history (the replay
+topic). Live goes first: a replay batch is taken only when no live article is waiting, and
+replay batches are small (``replay_batch_size``), so a live article waits behind at most one
+of them however long the backfill.
+"""
 
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from contract import TransientError
 from newsmon.batches import dead_letter, retry_batch, run_stage
 from newsmon.settings import Settings
-from newsmon.transport import Consumer, Producer
+from newsmon.transport import Consumer, Producer, Record
 from processors.batch import Interrupted, process_batch
 from processors.enrich import Enricher
 from processors.stories import StoryIndex
@@ -60,8 +67,63 @@ class ProcessStats:
     retries: int = 0
 
 
+LANE_PEEK = 0.05
+"""Seconds a lane is polled before the other is looked at (the idle wait is the setting's)."""
+
+
+@dataclass
+class Lanes:
+    """The processor's inputs: the live consumer and, when replay is on, the replay consumer."""
+
+    live: Consumer
+    replay: Consumer | None = None
+
+    def poll(self, settings: Settings) -> tuple[Consumer, list[Record]]:
+        """The next batch, live first: the consumer it came from and its records."""
+        if self.replay is None:
+            return self.live, self.live.poll(
+                settings.process_batch_size, settings.process_batch_wait
+            )
+        records = self.live.poll(settings.process_batch_size, LANE_PEEK)
+        if records:
+            return self.live, records
+        records = self.replay.poll(settings.replay_batch_size, LANE_PEEK)
+        if records:
+            return self.replay, records
+        return self.live, self.live.poll(settings.process_batch_size, settings.process_batch_wait)
+
+    def caught_up(self) -> bool:
+        """Both lanes have been read to their end."""
+        return self.live.caught_up() and (self.replay is None or self.replay.caught_up())
+
+    def close(self) -> None:
+        """Close both consumers (nothing is committed)."""
+        self.live.close()
+        if self.replay is not None:
+            self.replay.close()
+
+
+def lanes(settings: Settings, transport: "TransportLike") -> Lanes:
+    """Consumers of the raw topic (group ``processor``) and the replay topic
+    (group ``processor-replay``)."""
+    return Lanes(
+        transport.consumer(settings.topic_raw, "processor", settings.process_batch_size),
+        transport.consumer(settings.topic_replay, "processor-replay", settings.replay_batch_size),
+    )
+
+
+class TransportLike(Protocol):
+    """What :func:`lanes` needs of a transport."""
+
+    def consumer(
+        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+    ) -> Consumer:
+        """A consumer of ``topic`` for ``group``."""
+        ...
+
+
 def process_once(
-    consumer: Consumer,
+    consumers: Lanes,
     enricher: Enricher,
     producer: Producer,
     settings: Settings,
@@ -69,7 +131,8 @@ def process_once(
     wait: Callable[[float], object],
     should_stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Poll a batch of raw articles, enrich it, publish the results, then commit.
+    """Poll a batch of raw articles (live first, then replayed), enrich it, publish the
+    results, then commit.
 
     The faust agent's loop body, on the :mod:`newsmon.transport` interface.
 
@@ -79,7 +142,7 @@ def process_once(
     Returns:
         The number of messages handled (0 when the topic is idle).
     """
-    records = consumer.poll(settings.process_batch_size, settings.process_batch_wait)
+    consumer, records = consumers.poll(settings)
     if not records:
         return 0
     source = f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"
@@ -109,7 +172,7 @@ def process_once(
 def run_process_loop(
     settings: Settings,
     stop: threading.Event,
-    consumer: Consumer,
+    consumers: Lanes,
     producer: Producer,
     enricher: Enricher,
     on_progress: Callable[[ProcessStats], None] | None = None,
@@ -121,15 +184,15 @@ def run_process_loop(
     try:
         run_stage(
             lambda: process_once(
-                consumer, enricher, producer, settings, stats, stop.wait, stop.is_set
+                consumers, enricher, producer, settings, stats, stop.wait, stop.is_set
             ),
-            consumer,
+            consumers,
             stop,
             until_idle,
             on_progress and (lambda: on_progress(stats)),
         )
     finally:
-        consumer.close()
+        consumers.close()
         producer.close()
     return stats
 
@@ -152,5 +215,7 @@ def run_processor(settings: Settings) -> None:
         batch_size=settings.process_batch_size,
         batch_within=settings.process_batch_wait,
         partitions=settings.partitions,
+        replay=settings.topic_replay,
+        replay_batch_size=settings.replay_batch_size,
     )
     run_worker(app, loglevel=settings.log_level.lower())

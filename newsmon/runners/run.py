@@ -23,7 +23,7 @@ from newsmon.runners.fulltext import FulltextStats, run_fulltext
 from newsmon.runners.index import IndexStats, run_indexer
 from newsmon.runners.notify import NotifyStats, run_notifier
 from newsmon.runners.poll import PollSummary, poll_feeds
-from newsmon.runners.process import ProcessStats, load_enricher, run_process_loop
+from newsmon.runners.process import ProcessStats, lanes, load_enricher, run_process_loop
 from newsmon.runners.status import RunStatus
 from newsmon.settings import Settings
 
@@ -96,9 +96,6 @@ class Pipeline:
         enricher = load_enricher(self.settings)
         self.status.note("")
         transport = self.backends.transport()
-        consumer = transport.consumer(
-            self.settings.topic_raw, "processor", self.settings.process_batch_size
-        )
 
         def progress(stats: ProcessStats) -> None:
             self.status.processed = stats.enriched
@@ -106,7 +103,7 @@ class Pipeline:
         run_process_loop(
             self.settings,
             self.stop,
-            consumer,
+            lanes(self.settings, transport),
             transport.producer(),
             enricher,
             on_progress=progress,

@@ -74,6 +74,8 @@ MAPPINGS: dict[str, Any] = {
         "lane": KEYWORD,
         "nlp_model": KEYWORD,
         "taxonomy_version": KEYWORD,
+        "gazetteer_version": KEYWORD,
+        "replay_alerts": {"type": "boolean"},
         "story_id": KEYWORD,
         "content_hash": KEYWORD,
         "duplicate_of": KEYWORD,
