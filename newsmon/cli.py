@@ -16,10 +16,13 @@ from newsmon.alerts_cli import alert, api, notify
 from newsmon.archive_cli import archive_app
 from newsmon.cluster.backends import ClusterBackends
 from newsmon.console import err, load_settings, out, safe
+from newsmon.export_cli import export
 from newsmon.feeds_cli import feeds_app
 from newsmon.fulltext_cli import extract, fulltext
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
+from newsmon.reindex_cli import reindex
+from newsmon.replay_cli import replay
 from newsmon.run_cli import run
 from newsmon.search_cli import search, stats
 from newsmon.subscriptions_cli import subscriptions_app
@@ -222,6 +225,9 @@ def tag(
 
 
 app.command("eval")(eval_command)
+app.command()(replay)
+app.command()(export)
+app.command()(reindex)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(feeds_app, name="feeds")

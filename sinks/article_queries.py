@@ -2,6 +2,7 @@
 embedded SQLite store: search with the subscription query syntax, counts per topic and source,
 and backtests of a subscription query."""
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -109,3 +110,21 @@ class ArticleQueries(Protocol):
 
     def backtest(self, query: str, days: int, now: datetime, tz: str = "UTC") -> Backtest:
         """What ``query`` matched per day over the last ``days`` days."""
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are stored (a replay skips them).
+
+        Raises:
+            TransientError: the store is unreachable.
+        """
+
+    def export(
+        self, since: datetime | None, until: datetime | None, query: str | None = None
+    ) -> Iterator[Article]:
+        """Stored articles dated (published, else fetched) in [since, until), matching
+        ``query`` if given, oldest first, streamed a page at a time.
+
+        Raises:
+            InvalidQuery: the query cannot be parsed.
+            TransientError: the store is unreachable.
+        """

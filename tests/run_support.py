@@ -1,9 +1,12 @@
 """Running the ``newsmon`` CLI as a laptop user would: no cluster variable, a data dir of its
 own."""
 
+import json
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSMON = str(REPO / ".venv" / "bin" / "newsmon")
@@ -33,3 +36,15 @@ def newsmon(
     return subprocess.run(
         [exe, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def stored_docs(data: Path) -> list[dict[str, Any]]:
+    """Every stored article document (the embedded store), as JSON."""
+    db = data / "articles.sqlite3"
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return [json.loads(bytes(row[0])) for row in conn.execute("SELECT doc FROM articles")]
+    except sqlite3.OperationalError:  # not created yet
+        return []

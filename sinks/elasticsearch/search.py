@@ -5,12 +5,13 @@ query means the same in ``newsmon search``, a backtest and the percolator. Dates
 or ``fetched_at`` where the feed gave none (:func:`sinks.elasticsearch.spikes.window_filter`).
 """
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from contract import InvalidQuery
+from contract import Article, InvalidQuery
 from sinks.article_queries import (
     FULLTEXT_FLAG_PREFIX,
     CountRow,
@@ -28,6 +29,13 @@ from sinks.elasticsearch.subscriptions import es_query
 from sinks.spikes import Window
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+EXPORT_PAGE = 1000
+FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
+OLDEST_FIRST = [
+    {"published": {"order": "asc", "missing": "_first"}},
+    {"fetched_at": {"order": "asc"}},
+    {"id": {"order": "asc"}},
+]
 NEWEST_FIRST = [
     {"published": {"order": "desc", "missing": "_last"}},
     {"fetched_at": {"order": "desc"}},
@@ -70,6 +78,40 @@ class ElasticsearchQueries:
             if not is_transient(exc) and exc.meta.status == 400:
                 raise InvalidQuery(query_string, refusal_message(exc.body, str(exc))) from exc
             raise
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are stored (``mget`` without sources, through the alias)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 1000):
+            chunk = list(ids[start : start + 1000])
+            with transient_errors(f"reading {self.alias}"):
+                response = self.es.mget(index=self.alias, ids=chunk, source=False)
+            found.update(str(d["_id"]) for d in response["docs"] if d.get("found"))
+        return found
+
+    def export(
+        self, since: datetime | None, until: datetime | None, query: str | None = None
+    ) -> Iterator[Article]:
+        """Articles dated in [since, until) (matching ``query``), oldest first, a page at a
+        time (``search_after`` on published, fetched_at, id)."""
+        window = Window(since or FAR_PAST, until or FAR_FUTURE)
+        must = [es_query(query)] if query else [{"match_all": {}}]
+        after: list[Any] | None = None
+        while True:
+            page: dict[str, Any] = {"search_after": after} if after else {}
+            response = self._search(
+                query or "*",
+                query={"bool": {"must": must, "filter": [window_filter(window)]}},
+                sort=OLDEST_FIRST,
+                size=EXPORT_PAGE,
+                **page,
+            )
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                yield from_document(hit["_source"])
+            if len(hits) < EXPORT_PAGE:
+                return
+            after = hits[-1]["sort"]
 
     def search(self, query: str, since: datetime | None = None, limit: int = 20) -> SearchResult:
         """Newest matching articles first."""

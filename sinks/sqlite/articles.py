@@ -58,6 +58,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts
 # filter). ``story``: the story id, or the article's own id when it was not clustered.
 NEWEST_FIRST = "ORDER BY a.published IS NULL, a.published DESC, a.fetched_at DESC, a.id"
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+EXPORT_PAGE = 1000
 
 
 def _story(article: Article) -> str:
@@ -153,6 +154,40 @@ class SqliteArticleStore(SqliteBase, Sink[Article]):
         """One article by id."""
         rows = self._read("SELECT doc FROM articles WHERE id = ?", (article_id,))
         return from_document(orjson.loads(rows[0][0])) if rows else None
+
+    def known(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with sqlite_errors(f"reading {self.path}"):
+                rows = self._read(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            found.update(str(r[0]) for r in rows)
+        return found
+
+    def export(
+        self, since: datetime | None, until: datetime | None, query: str | None = None
+    ) -> Iterator[Article]:
+        """Articles dated in [since, until) (matching ``query``), oldest first, by pages."""
+        start = to_ts(since) if since else float("-inf")
+        end = to_ts(until) if until else float("inf")
+        compiled = compile_query(query) if query else None
+        after: tuple[float, int] = (start, -1)
+        while True:
+            with sqlite_errors(f"reading {self.path}"):
+                rows = self._read(
+                    "SELECT doc, dated, rowid FROM articles WHERE dated < ?"
+                    " AND (dated > ? OR (dated = ? AND rowid > ?)) ORDER BY dated, rowid LIMIT ?",
+                    (end, after[0], after[0], after[1], EXPORT_PAGE),
+                )
+            for blob, dated, rowid in rows:
+                after = (dated, rowid)
+                doc = orjson.loads(blob)
+                if compiled is None or compiled.matches(DocumentView.of(doc)):
+                    yield from_document(doc)
+            if len(rows) < EXPORT_PAGE:
+                return
 
     def _matching(self, query: str, span: Window | None) -> Iterator[Stored]:
         """Documents matching ``query`` dated in ``span`` (any date if None), newest first."""

@@ -7,7 +7,6 @@ digests. Then the full-text stage is killed mid-batch and restarted: nothing los
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from fastwarc.warc import WarcRecordType
 from feedserver import FeedServer, rss_xml
 from fulltext_support import corpus, normalised
 from local_stack import AppConfig
-from run_support import NEWSMON, embedded_env, newsmon
+from run_support import NEWSMON, embedded_env, newsmon, stored_docs
 from warcio.archiveiterator import ArchiveIterator
 
 from contract import article_id
@@ -31,18 +30,6 @@ pytestmark = pytest.mark.e2e
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "pages" / "harbour-post"
 CONSENT_PAGE = DEMO / "world" / "africa" / "sudan-kadugli-aid-cut-off.html"
 REAL_PAGES = [p for p in corpus() if p.file.endswith(".html")][:10]
-
-
-def stored_docs(data: Path) -> list[dict[str, Any]]:
-    """Every stored article document (the embedded store), as JSON."""
-    db = data / "articles.sqlite3"
-    if not db.exists():
-        return []
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return [json.loads(bytes(row[0])) for row in conn.execute("SELECT doc FROM articles")]
-    except sqlite3.OperationalError:  # not created yet
-        return []
 
 
 def teaser_feed(server: FeedServer, links: dict[str, str]) -> bytes:
