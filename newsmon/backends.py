@@ -15,6 +15,7 @@ from contract import Alert, Article, Subscription
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
+from sinks.article_versions import ArticleVersions
 from sinks.base import Sink
 from sinks.matches import Match
 
@@ -114,6 +115,9 @@ class Backends(Protocol):
 
     def articles(self) -> ArticleQueries:
         """Search, stats and backtests over the stored articles."""
+
+    def article_versions(self) -> ArticleVersions:
+        """The versions of the article store (``newsmon reindex``)."""
 
     def subscriptions(self) -> Subscriptions:
         """The subscriptions."""

@@ -13,6 +13,7 @@ from newsmon.backends import (
 )
 from newsmon.settings import Settings
 from sinks.article_queries import ArticleQueries
+from sinks.article_versions import ArticleVersions
 from sinks.base import Sink
 
 
@@ -43,6 +44,13 @@ class ClusterBackends:
         from sinks.elasticsearch.search import ElasticsearchQueries
 
         return ElasticsearchQueries(make_es(self.settings), self.settings.index_alias)
+
+    def article_versions(self) -> ArticleVersions:
+        """The indices ``<alias>-vN`` behind the article alias."""
+        from newsmon.es_clients import make_es
+        from sinks.elasticsearch.versions import IndexVersions
+
+        return IndexVersions(make_es(self.settings), self.settings.index_alias)
 
     def subscriptions(self) -> Subscriptions:
         """The percolator index."""

@@ -17,12 +17,13 @@ from newsmon.embedded.local_log import LocalLog
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.article_queries import ArticleQueries
+from sinks.article_versions import ArticleVersions
 from sinks.base import Sink
 from sinks.lucene.matcher import EmbeddedMatcher
 from sinks.spikes import SpikeWatcher
 from sinks.sqlite.alerts import SqliteAlertStore
-from sinks.sqlite.articles import SqliteArticleStore
 from sinks.sqlite.subscriptions import SqliteSubscriptionStore
+from sinks.sqlite.versions import LiveArticleStore, StoreVersions
 
 LOG_RETENTION = timedelta(days=7)
 """As Kafka's default retention: consumed messages older than this are pruned."""
@@ -71,12 +72,16 @@ class EmbeddedBackends:
         return LocalTransport(self.local_log(), self.settings.group_prefix)
 
     def article_sink(self) -> Sink[Article]:
-        """The SQLite article store."""
-        return SqliteArticleStore(self.settings.articles_db)
+        """The live version of the SQLite article store (followed across reindex swaps)."""
+        return LiveArticleStore(self.settings.articles_db)
 
     def articles(self) -> ArticleQueries:
-        """The SQLite article store."""
-        return SqliteArticleStore(self.settings.articles_db)
+        """The live version of the SQLite article store (followed across reindex swaps)."""
+        return LiveArticleStore(self.settings.articles_db)
+
+    def article_versions(self) -> ArticleVersions:
+        """The files ``articles[-vN].sqlite3`` and the pointer naming the live one."""
+        return StoreVersions(self.settings.articles_db)
 
     def subscriptions(self) -> Subscriptions:
         """Subscriptions in the alerts file."""
@@ -96,7 +101,7 @@ class EmbeddedBackends:
         return SpikeWatcher(
             SqliteSubscriptionStore(self.settings.alerts_db),
             SqliteAlertStore(self.settings.alerts_db),
-            SqliteArticleStore(self.settings.articles_db).check_spike,
+            LiveArticleStore(self.settings.articles_db).check_spike,
         )
 
     def where(self) -> str:
