@@ -25,6 +25,7 @@ def test_defaults() -> None:
     assert settings.topics == (
         "news.articles.polled",
         "news.articles.raw",
+        "news.replay.raw",
         "news.articles.enriched",
         "news.dlq",
         "news.alerts",
