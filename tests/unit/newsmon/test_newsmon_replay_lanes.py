@@ -1,0 +1,107 @@
+"""The replay lane: live articles go first, replayed ones never alert unless asked, and the
+replay runner's gate and pacing."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from contract import Article, Subscription
+from newsmon.embedded.local_log import LocalLog
+from newsmon.runners.alert import may_alert
+from newsmon.runners.process import Lanes
+from newsmon.runners.replay import Gate, Pacer, ReplayCounts, ReplayOptions
+from newsmon.settings import Settings
+from sinks.alerts import build_alert
+from sinks.matches import Match
+
+SETTINGS = Settings(process_batch_size=8, replay_batch_size=3, process_batch_wait=0.05)
+
+
+def fill(log: LocalLog, topic: str, n: int, prefix: str) -> None:
+    log.producer().send_all(topic, [(f"{prefix}{i}".encode(), b"{}") for i in range(n)])
+
+
+def test_a_live_batch_is_taken_before_the_replay_backlog(tmp_path: Path) -> None:
+    log = LocalLog(tmp_path / "log.sqlite3", timedelta(days=1))
+    lanes = Lanes(log.consumer("raw", "p"), log.consumer("replay", "p-replay"))
+    fill(log, "replay", 10, "r")
+    source, records = lanes.poll(SETTINGS)
+    assert source is lanes.replay and len(records) == 3  # small replay batches
+    source.commit()
+    fill(log, "raw", 2, "live")
+    source, records = lanes.poll(SETTINGS)
+    assert source is lanes.live and [r.key for r in records] == [b"live0", b"live1"]
+    source.commit()
+    taken = []
+    while True:
+        source, records = lanes.poll(SETTINGS)
+        if not records:
+            break
+        taken += [r.key for r in records]
+        source.commit()
+    assert taken == [f"r{i}".encode() for i in range(3, 10)]
+    assert lanes.caught_up()
+    lanes.close()
+    log.close()
+
+
+def test_without_a_replay_consumer_only_live_is_read(tmp_path: Path) -> None:
+    log = LocalLog(tmp_path / "log.sqlite3", timedelta(days=1))
+    lanes = Lanes(log.consumer("raw", "p"))
+    fill(log, "replay", 2, "r")
+    source, records = lanes.poll(SETTINGS)
+    assert records == [] and source is lanes.live
+    lanes.close()
+    log.close()
+
+
+def test_replayed_articles_alert_only_when_asked(make_article: Callable[..., Article]) -> None:
+    assert may_alert(make_article())
+    assert not may_alert(make_article(lane="replay"))
+    replayed = make_article(lane="replay", replay_alerts=True)
+    assert may_alert(replayed)
+    subscription = Subscription(
+        id="s", name="S", owner="o", query="title:example", channels=[{"type": "console"}]
+    )
+    now = datetime.now(UTC)
+    assert build_alert(Match(subscription, replayed, {}, {}), now).replayed
+    assert not build_alert(Match(subscription, make_article(), {}, {}), now).replayed
+
+
+def at(hours: int) -> datetime:
+    return datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=hours)
+
+
+def test_the_gate_filters_range_feeds_and_seen(make_article: Callable[..., Article]) -> None:
+    counts = ReplayCounts()
+    stored = {make_article(url="https://x.test/stored").id}
+    options = ReplayOptions(since=at(0), until=at(10), feeds=frozenset({"A"}), alerts=True)
+    gate = Gate(options, counts, lambda ids: stored & set(ids))
+    batch = [
+        make_article(url="https://x.test/1", published=at(1), source="A"),
+        make_article(url="https://x.test/1", published=at(1), source="A"),  # again in the run
+        make_article(url="https://x.test/2", published=at(11), source="A"),  # out of range
+        make_article(url="https://x.test/3", published=at(2), source="B"),  # other feed
+        make_article(url="https://x.test/stored", published=at(3), source="A"),
+        make_article(url="https://x.test/4", published=None, fetched_at=at(4), source="A"),
+    ]
+    passed = gate.admit(batch)
+    assert [a.url for a in passed] == ["https://x.test/1", "https://x.test/4"]
+    assert all(a.replay_alerts for a in passed)
+    assert (counts.seen, counts.out_of_range, counts.other_feeds) == (2, 1, 1)
+    # a new version (other text) of an article already passed in this run is a new message
+    edited = make_article(url="https://x.test/1", published=at(1), source="A", text="Edited.")
+    assert gate.admit([edited]) == [edited.model_copy(update={"replay_alerts": True})]
+
+
+def test_pacing_follows_the_original_spacing_scaled() -> None:
+    slept: list[float] = []
+    pacer = Pacer(60.0, slept.append)
+    pacer.wait(at(0))
+    pacer.wait(at(0))  # same moment: no wait
+    pacer.wait(at(1))  # an hour later at 60x: about a minute
+    assert len(slept) == 1 and 59 < slept[0] <= 60
+    fast = Pacer(None, slept.append)
+    fast.wait(at(0))
+    fast.wait(at(5))
+    assert len(slept) == 1
