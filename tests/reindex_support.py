@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import yaml
 
-from contract import Article, article_id
+from contract import Article, Subscription, article_id
 from newsmon.settings import PROCESSORS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,6 +40,19 @@ def example_articles() -> list[Article]:
     return articles
 
 
+def subscription(sid: str, query: str) -> Subscription:
+    """A match subscription with a webhook channel (never called in these tests)."""
+    return Subscription.model_validate(
+        {
+            "id": sid,
+            "name": sid,
+            "owner": "desk",
+            "query": query,
+            "channels": [{"type": "webhook", "url": "https://hooks.example/x", "secret": "s3"}],
+        }
+    )
+
+
 def taxonomy_without(topic: str, directory: Path) -> Path:
     """A copy of the bundled taxonomy without ``topic`` (same declared version: only the
     content hash in the stamp tells them apart)."""
@@ -64,7 +77,7 @@ class SearchLoop:
         while not self._stop.is_set():
             try:
                 self.totals.append(self.search())
-            except Exception as exc:  # noqa: BLE001 - recorded, the test fails on it
+            except Exception as exc:  # recorded: the test fails on it
                 self.errors.append(exc)
 
     def __enter__(self) -> "SearchLoop":
