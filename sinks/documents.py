@@ -27,6 +27,7 @@ def to_document(article: Article, indexed_at: str) -> dict[str, Any]:
     entities = article.entities
     doc.update(
         indexed_at=indexed_at,
+        dated=(article.published or article.fetched_at).isoformat(),
         entities=[e.name for e in entities],
         entity_types=sorted({e.label for e in entities}),
         people=[e.name for e in entities if e.label == "PERSON"],

@@ -75,6 +75,7 @@ MAPPINGS: dict[str, Any] = {
         "nlp_model": KEYWORD,
         "taxonomy_version": KEYWORD,
         "gazetteer_version": KEYWORD,
+        "dated": {"type": "date"},
         "replay_alerts": {"type": "boolean"},
         "story_id": KEYWORD,
         "content_hash": KEYWORD,

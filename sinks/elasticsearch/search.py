@@ -32,10 +32,10 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 EXPORT_PAGE = 1000
 FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
 OLDEST_FIRST = [
-    {"published": {"order": "asc", "missing": "_first"}},
-    {"fetched_at": {"order": "asc"}},
+    {"dated": {"order": "asc", "missing": "_last", "unmapped_type": "date"}},
     {"id": {"order": "asc"}},
 ]
+"""By ``dated`` (published, else fetched: as the SQLite store and the date filters)."""
 NEWEST_FIRST = [
     {"published": {"order": "desc", "missing": "_last"}},
     {"fetched_at": {"order": "desc"}},
@@ -93,7 +93,7 @@ class ElasticsearchQueries:
         self, since: datetime | None, until: datetime | None, query: str | None = None
     ) -> Iterator[Article]:
         """Articles dated in [since, until) (matching ``query``), oldest first, a page at a
-        time (``search_after`` on published, fetched_at, id)."""
+        time (``search_after`` on dated, id)."""
         window = Window(since or FAR_PAST, until or FAR_FUTURE)
         must = [es_query(query)] if query else [{"match_all": {}}]
         after: list[Any] | None = None

@@ -60,6 +60,8 @@ def facts(alert: Alert, tz: str) -> Facts:
     )
     published = article.published if article and article.published else alert.created_at
     lines: list[str] = []
+    if alert.replayed:
+        lines.append("Replayed from history (newsmon replay --alerts), not live news")
     sources = ", ".join(dict.fromkeys(alert.sources)) or "unknown sources"
     if alert.kind == "spike" and alert.article_ids:
         # a spike's article_ids are the window's top stories, one article each
@@ -97,7 +99,9 @@ def subject(notice: Notice) -> str:
     if notice.event == "digest":
         head = f"[newsmon] {name}: {len(notice.alerts)} alert(s)"
     else:
-        head = f"[newsmon] {name}: {facts(notice.alerts[0], notice.subscription.tz).title}"
+        replayed = "[replayed] " if notice.alerts[0].replayed else ""
+        title = facts(notice.alerts[0], notice.subscription.tz).title
+        head = f"[newsmon] {replayed}{name}: {title}"
     return " ".join(head.split())
 
 

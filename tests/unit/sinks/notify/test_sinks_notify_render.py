@@ -138,3 +138,15 @@ def test_a_huge_slack_digest_stays_within_limits_and_says_what_it_left_out(
     shown = sum(b["text"]["text"].count("Ceasefire talks") for b in blocks[1:-1])
     note = blocks[-1]["elements"][0]["text"]
     assert note == f"…and {2000 - shown} more alert(s) not shown here"
+
+
+def test_a_replayed_alert_says_so_in_every_rendering(
+    make_alert: Callable[..., Alert], make_subscription: Callable[..., Subscription]
+) -> None:
+    notice = Notice.single(make_subscription(), make_alert().model_copy(update={"replayed": True}))
+    assert subject(notice).startswith("[newsmon] [replayed] ")
+    assert "Replayed from history" in render_text(notice)
+    assert "Replayed from history" in render_html(notice)
+    assert "Replayed from history" in str(render_slack(notice))
+    live = Notice.single(make_subscription(), make_alert())
+    assert "replayed" not in subject(live).lower() and "Replayed" not in render_text(live)
