@@ -61,7 +61,6 @@ def test_reindex_diff_swap_and_drop(settings: Settings, enricher: Enricher, tmp_
         )
     assert not loop.errors and len(loop.totals) > 200
     assert min(loop.totals) > 0
-    print(f"{len(loop.totals)} searches, {report.rate:.1f} articles/s")
 
     assert (report.old, report.new, report.swapped) == (
         "articles.sqlite3",

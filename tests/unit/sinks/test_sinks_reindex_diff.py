@@ -43,7 +43,7 @@ def test_topics_and_entities_gained_and_lost(make_article: Callable[..., Article
     (people,) = diff.entities
     assert (people.label, people.gained, people.lost) == ("PERSON", 1, 1)
     assert (people.gained_examples, people.lost_examples) == (["Cy"], ["Bob"])
-    assert [t.topic for t in diff.topics][0] == "peace-talks"  # most changed first
+    assert diff.topics[0].topic == "peace-talks"  # most changed first
 
 
 def test_examples_are_capped_at_three(make_article: Callable[..., Article]) -> None:
