@@ -2,7 +2,9 @@
 
 The stack runs on test-only ports and its own data dir, is started once per test session if it is
 not already up (``make test`` starts it before pytest), and is stopped at the end only if this
-session started it. Integration tests never skip: if the stack cannot start, they fail.
+session started it and no other test session is still using it (each session leaves its pid in
+the stack dir while it runs). Integration tests never skip: if the stack cannot start, they
+fail.
 """
 
 import json
@@ -65,14 +67,36 @@ def stack() -> Iterator[Stack]:
         f"http://127.0.0.1:{ES_PORT}",
         f"http://127.0.0.1:{PERCOLATOR_PORT}",
     )
-    started = info.run("status").returncode != 0
-    if started:
-        up = info.run("up")
-        if up.returncode != 0:
-            pytest.fail(f"deploy/local/stack up failed:\n{up.stdout}\n{up.stderr}")
-    yield info
-    if started:
+    sessions = Path(STACK_ENV["NEWSMON_STACK_DIR"]) / "sessions"
+    sessions.mkdir(parents=True, exist_ok=True)
+    mine = sessions / str(os.getpid())
+    mine.touch()
+    try:
+        started = info.run("status").returncode != 0
+        if started:
+            up = info.run("up")
+            if up.returncode != 0:
+                pytest.fail(f"deploy/local/stack up failed:\n{up.stdout}\n{up.stderr}")
+        yield info
+    finally:
+        mine.unlink(missing_ok=True)
+    if started and not other_sessions(sessions):
         info.run("down")
+
+
+def other_sessions(sessions: Path) -> list[int]:
+    """Pids of other test sessions still running against the stack (stale files removed)."""
+    alive = []
+    for entry in sessions.iterdir():
+        try:
+            os.kill(int(entry.name), 0)
+        except (ValueError, ProcessLookupError):
+            entry.unlink(missing_ok=True)
+        except PermissionError:
+            alive.append(int(entry.name))
+        else:
+            alive.append(int(entry.name))
+    return alive
 
 
 @pytest.fixture(scope="session")
