@@ -61,13 +61,18 @@ class ReplayBacktest:
             if compiled.matches(DocumentView.of(percolate_document(article))):
                 self.days[moment(article).date()].add(article)
 
+    @property
+    def stories(self) -> int:
+        """Distinct stories over all days (a story can match on several days)."""
+        return len({story for d in self.days.values() for story in d.stories})
+
     def as_dict(self, counts: ReplayCounts) -> dict[str, Any]:
         """For ``--json``."""
         return {
             "query": self.query,
             "articles_tagged": self.tagged,
             "articles": sum(d.articles for d in self.days.values()),
-            "stories": sum(len(d.stories) for d in self.days.values()),
+            "stories": self.stories,
             "days": [
                 {
                     "day": day.isoformat(),
@@ -141,7 +146,7 @@ def _print(result: ReplayBacktest, counts: ReplayCounts) -> None:
     for day, d in sorted(result.days.items()):
         examples = "; ".join(safe(t[:60]) for t in list(d.stories.values())[:EXAMPLES])
         table.add_row(day.isoformat(), f"{len(d.stories):,}", f"{d.articles:,}", examples)
-    stories = sum(len(d.stories) for d in result.days.values())
+    stories = result.stories
     articles = sum(d.articles for d in result.days.values())
     out.print(
         f"{safe(repr(result.query))} would have alerted on {stories:,} stories "
