@@ -74,12 +74,15 @@ def _settings(data: Path | None, feeds_file: Path | None) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def _drain(settings: Settings, backends: Backends) -> None:
-    """Process, index, alert and notify until the topics are empty (the embedded mode)."""
+def _drain(settings: Settings, backends: Backends, stop: threading.Event) -> None:
+    """Process, index, alert and notify until the topics are empty (Ctrl-C: each stage
+    finishes its batch in hand; the rest stays on the topics for the next run)."""
     from newsmon.runners.run import Pipeline
     from newsmon.runners.status import RunStatus
 
-    pipeline = Pipeline(settings, backends, Path(), RunStatus(), lambda line: err.print(line))
+    pipeline = Pipeline(
+        settings, backends, Path(), RunStatus(), lambda line: err.print(line), stop=stop
+    )
     for step in (pipeline.process, pipeline.index, pipeline.alert, pipeline.notify):
         step(until_idle=True)
 
@@ -183,10 +186,16 @@ def replay(
             published_to = f"published {counts.published:,} to {settings.topic_replay}"
             if process is None:
                 process = backends.mode == "embedded"
-            if process and counts.published:
+            if stop.is_set():
+                published_to += " before the stop; the next `newsmon run` processes them"
+            elif process and counts.published:
                 err.print(f"{published_to}; processing them", highlight=False)
-                _drain(settings, backends)
-                published_to = f"{published_to}; processed, indexed and alerted"
+                _drain(settings, backends, stop)
+                published_to += (
+                    "; stopped while processing: the rest waits for the next `newsmon run`"
+                    if stop.is_set()
+                    else "; processed, indexed and alerted"
+                )
             elif not process:
                 published_to += " (a running pipeline enriches and indexes them)"
     except NewsmonError as exc:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from contract import Article, InvalidQuery
 from sinks.article_queries import (
@@ -84,8 +84,11 @@ class ElasticsearchQueries:
         found: set[str] = set()
         for start in range(0, len(ids), 1000):
             chunk = list(ids[start : start + 1000])
-            with transient_errors(f"reading {self.alias}"):
-                response = self.es.mget(index=self.alias, ids=chunk, source=False)
+            try:
+                with transient_errors(f"reading {self.alias}"):
+                    response = self.es.mget(index=self.alias, ids=chunk, source=False)
+            except NotFoundError:  # no index yet: nothing is stored
+                return found
             found.update(str(d["_id"]) for d in response["docs"] if d.get("found"))
         return found
 
