@@ -10,6 +10,7 @@ fetch time the WARC-Date. A stored article (JSONL) is taken as it is.
 Every article comes out in the ``replay`` lane. Nothing here talks to a server.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ingest.fulltext import Extract, ExtractFailed, FulltextPolicy, FulltextStag
 from ingest.normalize import parse_feed
 from ingest.replay.items import FeedResponse, PageResponse, ReplayItem, Skipped, StoredArticle
 from ingest.replay.page_index import PageIndex
-from ingest.walls import wall_kind
+from ingest.walls import page_wall, wall_kind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ class Made:
     skipped: Skipped | None = None
     pages_used: int = 0
     pages_missing: int = 0
+    read: bool = True
+    """One record (line, file) read; False for a page made an article after the reading
+    (:meth:`ReplayArticles.leftovers`), whose record was counted when it was read."""
 
 
 def host_of(url: str) -> str:
@@ -123,7 +127,9 @@ class ReplayArticles:
         for url, where in self.pending.items():
             if url in self.pages.used:
                 continue
-            yield await self.from_page(url, where)
+            made = await self.from_page(url, where)
+            made.read = False
+            yield made
 
     async def from_page(self, url: str, where: str) -> Made:
         """One archived page as an article (CC-NEWS style)."""
@@ -137,6 +143,9 @@ class ReplayArticles:
             message = f"{where}: page {page.url}: {exc}"
             return Made(where, skipped=Skipped(where, f"page-{exc.word}", message))
         wall = wall_kind(extract.text, extract.words)
+        if wall is None and extract.words < self.policy.page_min_words:
+            # as the live stage: a consent dialog is boilerplate to the extractor
+            wall = await asyncio.to_thread(page_wall, page.body, page.content_type)
         if wall is not None or extract.words < self.policy.page_min_words:
             why = wall or "too-little-text"
             message = f"{where}: page {page.url}: {why} ({extract.words} words), not an article"

@@ -35,11 +35,26 @@ from newsmon.transport import Producer
 log = logging.getLogger(__name__)
 
 BENIGN = frozenset(
-    {"request", "warcinfo", "metadata", "revisit", "resource", "robots-txt", "conversion"}
-)
-"""Record kinds a WARC holds besides responses: counted and skipped, not a problem. Every other
-skip (a truncated file, a line that is not an article, a binary, a page with no article) makes
-the exit code say something was skipped."""
+    {"request", "warcinfo", "metadata", "revisit", "resource", "robots-txt", "conversion",
+     "continuation"}
+)  # fmt: skip
+"""Record kinds a WARC holds besides responses: counted and skipped, not a problem."""
+NOT_ARTICLES = frozenset(
+    {"not-a-feed-or-page", "page-too-little-text", "page-consent-wall", "page-paywall",
+     "page-empty"}
+)  # fmt: skip
+"""Sound responses that hold no article (JSON, images; index pages, walls): counted and
+skipped, not a problem, as ``http-<status>`` is not. Every other skip (a truncated or corrupt
+file, a file that is not WARC, a line that is not an article, a binary) is a problem: its
+message is kept and the exit code says something was skipped."""
+
+
+def is_problem(reason: str) -> bool:
+    """Whether a skip's ``reason`` says the input was damaged or unreadable (not merely no
+    article)."""
+    return not (reason in BENIGN or reason in NOT_ARTICLES or reason.startswith("http-"))
+
+
 MAX_MESSAGES = 50
 PUBLISH_BATCH = 200
 
@@ -84,7 +99,7 @@ class ReplayCounts:
     def skip(self, item: Skipped) -> None:
         """Count a skipped record; keep its message when it is a problem."""
         self.skipped[item.reason] += 1
-        if item.reason not in BENIGN:
+        if is_problem(item.reason):
             self.problems[item.reason] += 1
             if len(self.messages) < MAX_MESSAGES:
                 self.messages.append(item.message)
@@ -225,7 +240,8 @@ def replay_batches(
                 made = runner.run(_next(items))
             except StopAsyncIteration:
                 break
-            counts.records += 1
+            if made.read:
+                counts.records += 1
             if made.skipped is not None:
                 counts.skip(made.skipped)
                 log.warning("%s", made.skipped.message)
