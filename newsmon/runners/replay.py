@@ -34,25 +34,24 @@ from newsmon.transport import Producer
 
 log = logging.getLogger(__name__)
 
-BENIGN = frozenset(
-    {"request", "warcinfo", "metadata", "revisit", "resource", "robots-txt", "conversion",
-     "continuation"}
+PROBLEMS = frozenset(
+    {"truncated", "corrupt", "not-warc", "binary", "unreadable", "missing", "not-a-file",
+     "unknown-format", "not-json", "not-an-article", "bad-encoding", "too-large", "bad-date",
+     "bad-url", "bad-status", "not-http", "no-url", "not-a-feed"}
 )  # fmt: skip
-"""Record kinds a WARC holds besides responses: counted and skipped, not a problem."""
-NOT_ARTICLES = frozenset(
-    {"not-a-feed-or-page", "page-too-little-text", "page-consent-wall", "page-paywall",
-     "page-empty"}
-)  # fmt: skip
-"""Sound responses that hold no article (JSON, images; index pages, walls): counted and
-skipped, not a problem, as ``http-<status>`` is not. Every other skip (a truncated or corrupt
-file, a file that is not WARC, a line that is not an article, a binary) is a problem: its
-message is kept and the exit code says something was skipped."""
+"""Skips that say the input is damaged or not what a replay reads: a truncated or corrupt file,
+a file that is no archive, a JSONL line that is not an article, a record with no usable date
+or URL, a saved file that is not a feed. Each keeps its message (file and position) and makes
+the exit code 3. Every other skip is counted and is no problem: the other WARC record types
+(request, warcinfo, metadata, revisit, resource, and types a reader must ignore by the WARC
+standard), robots.txt and non-200 responses, responses that hold no article (JSON, images,
+index pages, consent walls)."""
 
 
 def is_problem(reason: str) -> bool:
     """Whether a skip's ``reason`` says the input was damaged or unreadable (not merely no
     article)."""
-    return not (reason in BENIGN or reason in NOT_ARTICLES or reason.startswith("http-"))
+    return reason in PROBLEMS
 
 
 MAX_MESSAGES = 50
