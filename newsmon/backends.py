@@ -32,9 +32,14 @@ class Transport(Protocol):
         """A producer for one thread."""
 
     def consumer(
-        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+        self,
+        topic: str | Sequence[str],
+        group: str,
+        max_records: int,
+        max_poll_interval: float = 300.0,
     ) -> Consumer:
-        """A consumer of ``topic`` for the consumer group ``group``, for one thread."""
+        """A consumer of ``topic`` (or several) for the consumer group ``group``, for one
+        thread."""
 
 
 class Matcher(Protocol):

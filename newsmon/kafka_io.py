@@ -37,7 +37,11 @@ def make_producer(bootstrap: str, linger_ms: int = 20) -> KafkaProducer:
 
 
 def make_consumer(
-    bootstrap: str, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+    bootstrap: str,
+    topic: str | Sequence[str],
+    group: str,
+    max_records: int,
+    max_poll_interval: float = 300.0,
 ) -> KafkaConsumer:
     """A consumer whose offsets are committed by the caller, after the work is done.
 
@@ -47,7 +51,7 @@ def make_consumer(
     """
     try:
         return KafkaConsumer(
-            topic,
+            *([topic] if isinstance(topic, str) else topic),
             bootstrap_servers=bootstrap.split(","),
             group_id=group,
             enable_auto_commit=False,
@@ -143,6 +147,19 @@ class KafkaTopicConsumer:
         for tp, offset in first.items():
             self.consumer.seek(tp, offset)
 
+    def pause(self, topic: str) -> None:
+        """Pause the assigned partitions of ``topic`` (asked again before each poll: a
+        rebalance may have assigned new ones)."""
+        partitions = [tp for tp in self.consumer.assignment() if tp.topic == topic]
+        if partitions:
+            self.consumer.pause(*partitions)
+
+    def resume(self, topic: str) -> None:
+        """Resume the partitions of ``topic``."""
+        partitions = [tp for tp in self.consumer.paused() if tp.topic == topic]
+        if partitions:
+            self.consumer.resume(*partitions)
+
     def caught_up(self) -> bool:
         """Assigned partitions, each read up to its end offset."""
         assigned = self.consumer.assignment()
@@ -189,9 +206,13 @@ class KafkaTransport:
         return KafkaTopicProducer(make_producer(self.settings.kafka_bootstrap, linger_ms))
 
     def consumer(
-        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+        self,
+        topic: str | Sequence[str],
+        group: str,
+        max_records: int,
+        max_poll_interval: float = 300.0,
     ) -> KafkaTopicConsumer:
-        """A consumer of ``topic`` in group ``<group_prefix>-<group>``."""
+        """A consumer of ``topic`` (or several) in group ``<group_prefix>-<group>``."""
         return KafkaTopicConsumer(
             make_consumer(
                 self.settings.kafka_bootstrap,

@@ -127,7 +127,7 @@ def backtest_replay(
             result.add(batch.enriched, compiled)
             pending.clear()
 
-    for articles in replay_batches(sources, settings, options, counts, None):
+    for articles in replay_batches(sources, settings, options, counts):
         pending.extend(articles)
         counts.published += len(articles)
         if len(pending) >= settings.process_batch_size:

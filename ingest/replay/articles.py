@@ -72,6 +72,8 @@ class ReplayArticles:
         self.policy = policy
         self.pages = index.fetcher()
         self.stage = FulltextStage(feeds, self.pages, extract, policy)  # type: ignore[arg-type]
+        self.from_feeds: set[str] = set()
+        """Canonical URLs of the articles replayed feeds gave: their pages are theirs."""
         self.pending: dict[str, str] = {}
         """Page responses seen, by canonical URL -> where: articles unless a feed used them."""
 
@@ -119,13 +121,14 @@ class ReplayArticles:
             made.pages_used = sum(1 for r in reports if r.page is not None and r.page.body)
             made.pages_missing = sum(1 for r in reports if r.flag == NOT_ARCHIVED)
         made.articles = [replayed(a) for a in articles]
+        self.from_feeds.update(canonical_or_raw(a.url) for a in articles)
         return made
 
     async def leftovers(self) -> AsyncIterator[Made]:
         """Page responses no replayed feed pointed to, each an article by itself, in the
         order they were read."""
         for url, where in self.pending.items():
-            if url in self.pages.used:
+            if url in self.pages.used or url in self.from_feeds:
                 continue
             made = await self.from_page(url, where)
             made.read = False

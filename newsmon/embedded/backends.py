@@ -2,6 +2,7 @@
 and alerts, the Python matcher for the percolator. All files live in the data dir."""
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from contract import Article
@@ -44,7 +45,11 @@ class LocalTransport:
         return self.log.producer()
 
     def consumer(
-        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+        self,
+        topic: str | Sequence[str],
+        group: str,
+        max_records: int,
+        max_poll_interval: float = 300.0,
     ) -> Consumer:
         """A consumer of ``topic`` for ``<group_prefix>-<group>``."""
         return self.log.consumer(topic, f"{self.group_prefix}-{group}")

@@ -2,14 +2,14 @@
 same batch function (:func:`processors.batch.process_batch`) on any transport, for ``run``.
 
 Two lanes feed the processor: live articles (the raw topic) and replayed history (the replay
-topic). Live goes first: a replay batch is taken only when no live article is waiting, and
-replay batches are small (``replay_batch_size``), so a live article waits behind at most one
-of them however long the backfill.
+topic), read by one consumer. Live goes first: a replay batch is taken only when no live
+article is at hand, and replay batches are small (``replay_batch_size``), so a live article
+waits behind at most one of them however long the backfill.
 """
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -67,48 +67,45 @@ class ProcessStats:
     retries: int = 0
 
 
-LANE_PEEK = 0.05
-"""Seconds a lane is polled before the other is looked at (the idle wait is the setting's)."""
-
-
 @dataclass
 class Lanes:
-    """The processor's inputs: the live consumer and, when replay is on, the replay consumer."""
+    """The processor's input: one consumer of the live topic and (when replay is on) the
+    replay topic, one consumer group, so the group's rebalancing is Kafka's ordinary one.
 
-    live: Consumer
-    replay: Consumer | None = None
+    Live first: each poll looks at the live topic alone (replay paused) without waiting; only
+    when nothing live is at hand is the replay topic resumed, for a batch of at most
+    ``replay_batch_size`` (live records that arrive meanwhile come in that batch too).
+    """
 
-    def poll(self, settings: Settings) -> tuple[Consumer, list[Record]]:
-        """The next batch, live first: the consumer it came from and its records."""
-        if self.replay is None:
-            return self.live, self.live.poll(
-                settings.process_batch_size, settings.process_batch_wait
-            )
-        records = self.live.poll(settings.process_batch_size, LANE_PEEK)
+    consumer: Consumer
+    replay_topic: str | None = None
+
+    def poll(self, settings: Settings) -> list[Record]:
+        """The next batch, live first."""
+        if self.replay_topic is None:
+            return self.consumer.poll(settings.process_batch_size, settings.process_batch_wait)
+        self.consumer.pause(self.replay_topic)
+        records = self.consumer.poll(settings.process_batch_size, 0.0)
         if records:
-            return self.live, records
-        records = self.replay.poll(settings.replay_batch_size, LANE_PEEK)
-        if records:
-            return self.replay, records
-        return self.live, self.live.poll(settings.process_batch_size, settings.process_batch_wait)
+            return records
+        self.consumer.resume(self.replay_topic)
+        return self.consumer.poll(settings.replay_batch_size, settings.process_batch_wait)
 
     def caught_up(self) -> bool:
-        """Both lanes have been read to their end."""
-        return self.live.caught_up() and (self.replay is None or self.replay.caught_up())
+        """Both topics have been read to their end."""
+        return self.consumer.caught_up()
 
     def close(self) -> None:
-        """Close both consumers (nothing is committed)."""
-        self.live.close()
-        if self.replay is not None:
-            self.replay.close()
+        """Close the consumer (nothing is committed)."""
+        self.consumer.close()
 
 
 def lanes(settings: Settings, transport: "TransportLike") -> Lanes:
-    """Consumers of the raw topic (group ``processor``) and the replay topic
-    (group ``processor-replay``)."""
+    """The processor's consumer (group ``processor``) of the raw and the replay topic."""
+    topics = [settings.topic_raw, settings.topic_replay]
     return Lanes(
-        transport.consumer(settings.topic_raw, "processor", settings.process_batch_size),
-        transport.consumer(settings.topic_replay, "processor-replay", settings.replay_batch_size),
+        transport.consumer(topics, "processor", settings.process_batch_size),
+        settings.topic_replay,
     )
 
 
@@ -116,9 +113,13 @@ class TransportLike(Protocol):
     """What :func:`lanes` needs of a transport."""
 
     def consumer(
-        self, topic: str, group: str, max_records: int, max_poll_interval: float = 300.0
+        self,
+        topic: str | Sequence[str],
+        group: str,
+        max_records: int,
+        max_poll_interval: float = 300.0,
     ) -> Consumer:
-        """A consumer of ``topic`` for ``group``."""
+        """A consumer of the topics for ``group``."""
         ...
 
 
@@ -142,7 +143,8 @@ def process_once(
     Returns:
         The number of messages handled (0 when the topic is idle).
     """
-    consumer, records = consumers.poll(settings)
+    consumer = consumers.consumer
+    records = consumers.poll(settings)
     if not records:
         return 0
     source = f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"

@@ -122,9 +122,7 @@ def archive_articles(settings: Settings) -> Iterator[Article]:
     if not settings.archive_path.is_dir():
         raise ConfigError(f"no archive at {settings.archive_path}")
     counts = ReplayCounts()
-    for batch in replay_batches(
-        [settings.archive_path], settings, ReplayOptions(), counts, known=None
-    ):
+    for batch in replay_batches([settings.archive_path], settings, ReplayOptions(), counts):
         for article in batch:
             yield article.model_copy(update={"lane": "live", "replay_alerts": False})
 

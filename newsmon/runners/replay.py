@@ -156,19 +156,13 @@ class Pacer:
 
 
 class Gate:
-    """Which articles go out: in range, of the chosen feeds, not seen before."""
+    """Which articles of the sources go out: in range, of the chosen feeds, not met before
+    in this replay (an article and version, by id and content hash)."""
 
-    def __init__(
-        self,
-        options: ReplayOptions,
-        counts: ReplayCounts,
-        known: Callable[[list[str]], set[str]] | None,
-    ) -> None:
+    def __init__(self, options: ReplayOptions, counts: ReplayCounts) -> None:
         self.options = options
         self.counts = counts
-        self.known = known
         self.seen: set[tuple[str, str]] = set()
-        self.ids: set[str] = set()
 
     def admit(self, articles: list[Article]) -> list[Article]:
         """The articles of one item that pass, in order."""
@@ -188,15 +182,29 @@ class Gate:
                 continue
             self.seen.add(key)
             passed.append(article)
-        if self.known is not None:
-            fresh = [a.id for a in passed if a.id not in self.ids]
-            stored = self.known(fresh) if fresh else set()
-            c.seen += sum(1 for a in passed if a.id in stored)
-            passed = [a for a in passed if a.id not in stored]
-        self.ids.update(a.id for a in passed)
         if o.alerts:
             passed = [a.model_copy(update={"replay_alerts": True}) for a in passed]
         return passed
+
+
+class StoreCheck:
+    """Drops articles the store already holds (replaying twice publishes nothing new), asking
+    the store once per publish batch, never twice for an id."""
+
+    def __init__(self, known: Callable[[list[str]], set[str]], counts: ReplayCounts) -> None:
+        self.known = known
+        self.counts = counts
+        self.ids: set[str] = set()
+        """Ids this replay published: a later version of one is not "already stored"."""
+
+    def unstored(self, articles: list[Article]) -> list[Article]:
+        """``articles`` without those already stored (counted as seen)."""
+        ask = list(dict.fromkeys(a.id for a in articles if a.id not in self.ids))
+        stored = self.known(ask) if ask else set()
+        fresh = [a for a in articles if a.id not in stored]
+        self.counts.seen += len(articles) - len(fresh)
+        self.ids.update(a.id for a in fresh)
+        return fresh
 
 
 def extractor(settings: Settings) -> IsolatedExtractor:
@@ -227,11 +235,11 @@ def replay_batches(
     settings: Settings,
     options: ReplayOptions,
     counts: ReplayCounts,
-    known: Callable[[list[str]], set[str]] | None,
     on_progress: Callable[[ReplayCounts], None] | None = None,
 ) -> Iterator[list[Article]]:
-    """The articles to publish, a source item at a time, counted in ``counts``."""
-    gate = Gate(options, counts, known)
+    """The articles of the sources that pass the :class:`Gate`, a source item at a time,
+    counted in ``counts`` (the store is not asked: see :class:`StoreCheck`)."""
+    gate = Gate(options, counts)
     with ExitStack() as stack, asyncio.Runner() as runner:
         items = made_items(paths, settings, stack)
         while True:
@@ -243,7 +251,8 @@ def replay_batches(
                 counts.records += 1
             if made.skipped is not None:
                 counts.skip(made.skipped)
-                log.warning("%s", made.skipped.message)
+                problem = is_problem(made.skipped.reason)
+                log.log(logging.WARNING if problem else logging.DEBUG, "%s", made.skipped.message)
             counts.pages_used += made.pages_used
             counts.pages_missing += made.pages_missing
             counts.articles += len(made.articles)
@@ -267,27 +276,28 @@ def publish_replay(
     (``producer`` None) only counts."""
     counts = ReplayCounts()
     pacer = Pacer(options.speed)
+    check = StoreCheck(known, counts) if known is not None else None
     pending: list[Article] = []
 
-    def flush() -> None:
-        if pending and producer is not None:
-            send(producer, settings.topic_replay, pending)
-        counts.published += len(pending)
-        pending.clear()
+    def publish(articles: list[Article]) -> None:
+        fresh = check.unstored(articles) if check is not None else articles
+        if fresh and producer is not None:
+            send(producer, settings.topic_replay, fresh)
+        counts.published += len(fresh)
 
-    for batch in replay_batches(paths, settings, options, counts, known, on_progress):
-        for article in batch:
-            if options.speed is not None:
-                flush()
-                pacer.wait(moment(article))
-            pending.append(article)
+    for batch in replay_batches(paths, settings, options, counts, on_progress):
+        if options.speed is None:
+            pending.extend(batch)
             if len(pending) >= PUBLISH_BATCH:
-                flush()
-        if options.speed is not None:
-            flush()
+                publish(pending)
+                pending.clear()
+        else:
+            for article in check.unstored(batch) if check is not None else batch:
+                pacer.wait(moment(article))
+                publish([article])
         if should_stop():
             break
-    flush()
+    publish(pending)
     if on_progress is not None:
         on_progress(counts)
     return counts
