@@ -9,12 +9,12 @@ waits behind at most one of them however long the backfill.
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from contract import TransientError
+from newsmon.backends import Transport
 from newsmon.batches import dead_letter, retry_batch, run_stage
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer, Record
@@ -100,27 +100,13 @@ class Lanes:
         self.consumer.close()
 
 
-def lanes(settings: Settings, transport: "TransportLike") -> Lanes:
+def lanes(settings: Settings, transport: Transport) -> Lanes:
     """The processor's consumer (group ``processor``) of the raw and the replay topic."""
     topics = [settings.topic_raw, settings.topic_replay]
     return Lanes(
         transport.consumer(topics, "processor", settings.process_batch_size),
         settings.topic_replay,
     )
-
-
-class TransportLike(Protocol):
-    """What :func:`lanes` needs of a transport."""
-
-    def consumer(
-        self,
-        topic: str | Sequence[str],
-        group: str,
-        max_records: int,
-        max_poll_interval: float = 300.0,
-    ) -> Consumer:
-        """A consumer of the topics for ``group``."""
-        ...
 
 
 def process_once(
