@@ -147,19 +147,6 @@ class KafkaTopicConsumer:
         for tp, offset in first.items():
             self.consumer.seek(tp, offset)
 
-    def pause(self, topic: str) -> None:
-        """Pause the assigned partitions of ``topic`` (asked again before each poll: a
-        rebalance may have assigned new ones)."""
-        partitions = [tp for tp in self.consumer.assignment() if tp.topic == topic]
-        if partitions:
-            self.consumer.pause(*partitions)
-
-    def resume(self, topic: str) -> None:
-        """Resume the partitions of ``topic``."""
-        partitions = [tp for tp in self.consumer.paused() if tp.topic == topic]
-        if partitions:
-            self.consumer.resume(*partitions)
-
     def caught_up(self) -> bool:
         """Assigned partitions, each read up to its end offset."""
         assigned = self.consumer.assignment()

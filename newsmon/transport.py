@@ -48,14 +48,6 @@ class Consumer(Protocol):
         """Move back to the first offset of ``records`` per (topic, partition): a batch to retry."""
         ...
 
-    def pause(self, topic: str) -> None:
-        """Stop returning records of ``topic`` (its position stays) until :meth:`resume`."""
-        ...
-
-    def resume(self, topic: str) -> None:
-        """Return records of ``topic`` again."""
-        ...
-
     def caught_up(self) -> bool:
         """True when everything on its topics so far has been polled (and it has partitions:
         a Kafka consumer still joining its group is not caught up). ``--until-idle`` stops

@@ -253,7 +253,6 @@ class LocalConsumer:
         self._log, self._db, self._group = log, log._connect(), group
         self._topics = list(dict.fromkeys(topics))
         self._turn = 0  # the topic read first, rotated so a busy topic cannot starve the rest
-        self._paused: set[str] = set()
         self._committed: dict[str, int | None] = {}
         self._positions: dict[str, int] = {}
         for topic in self._topics:
@@ -289,8 +288,6 @@ class LocalConsumer:
         self._turn = (self._turn + 1) % count
         for i in range(count):
             topic = self._topics[(self._turn + i) % count]
-            if topic in self._paused:
-                continue
             try:
                 rows = self._db.execute(
                     "SELECT seq, key, value FROM messages WHERE topic = ? AND seq >= ?"
@@ -327,14 +324,6 @@ class LocalConsumer:
                 raise ValueError(f"local log: {r.topic}[{r.partition}] is not read here")
             first[r.topic] = min(first.get(r.topic, r.offset), r.offset)
         self._positions.update(first)
-
-    def pause(self, topic: str) -> None:
-        """Skip ``topic`` in polls until :meth:`resume` (its position stays)."""
-        self._paused.add(topic)
-
-    def resume(self, topic: str) -> None:
-        """Read ``topic`` again."""
-        self._paused.discard(topic)
 
     def caught_up(self) -> bool:
         """True when every message appended so far has been polled."""

@@ -2,9 +2,9 @@
 same batch function (:func:`processors.batch.process_batch`) on any transport, for ``run``.
 
 Two lanes feed the processor: live articles (the raw topic) and replayed history (the replay
-topic), read by one consumer. Live goes first: a replay batch is taken only when no live
-article is at hand, and replay batches are small (``replay_batch_size``), so a live article
-waits behind at most one of them however long the backfill.
+topic), read by one consumer. Live goes first: replayed articles are processed only in a poll
+that brought no live one, and then at most ``replay_batch_size`` of them, so a live article
+waits behind at most one small replay batch however long the backfill.
 """
 
 import logging
@@ -70,11 +70,13 @@ class ProcessStats:
 @dataclass
 class Lanes:
     """The processor's input: one consumer of the live topic and (when replay is on) the
-    replay topic, one consumer group, so the group's rebalancing is Kafka's ordinary one.
+    replay topic, one consumer group, so rebalancing is Kafka's ordinary one.
 
-    Live first: each poll looks at the live topic alone (replay paused) without waiting; only
-    when nothing live is at hand is the replay topic resumed, for a batch of at most
-    ``replay_batch_size`` (live records that arrive meanwhile come in that batch too).
+    Live first: when a poll brings live records, only they are processed and the replayed
+    ones are rewound (read again later); a poll of replayed records alone is cut to
+    ``replay_batch_size`` and the rest rewound. A live article so waits behind at most one
+    small replay batch. Only ordinary polls and seeks are used (no pause/resume, no zero
+    timeouts, which kafka-python's fetcher did not survive in tests).
     """
 
     consumer: Consumer
@@ -82,14 +84,21 @@ class Lanes:
 
     def poll(self, settings: Settings) -> list[Record]:
         """The next batch, live first."""
-        if self.replay_topic is None:
-            return self.consumer.poll(settings.process_batch_size, settings.process_batch_wait)
-        self.consumer.pause(self.replay_topic)
-        records = self.consumer.poll(settings.process_batch_size, 0.0)
-        if records:
+        records = self.consumer.poll(settings.process_batch_size, settings.process_batch_wait)
+        if self.replay_topic is None or not records:
             return records
-        self.consumer.resume(self.replay_topic)
-        return self.consumer.poll(settings.replay_batch_size, settings.process_batch_wait)
+        live = [r for r in records if r.topic != self.replay_topic]
+        replayed = [r for r in records if r.topic == self.replay_topic]
+        if live:
+            keep, later = live, replayed
+        else:
+            keep, later = (
+                replayed[: settings.replay_batch_size],
+                replayed[settings.replay_batch_size :],
+            )
+        if later:
+            self.consumer.rewind(later)
+        return keep
 
     def caught_up(self) -> bool:
         """Both topics have been read to their end."""

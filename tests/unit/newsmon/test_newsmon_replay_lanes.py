@@ -14,7 +14,7 @@ from newsmon.settings import Settings
 from sinks.alerts import build_alert
 from sinks.matches import Match
 
-SETTINGS = Settings(process_batch_size=8, replay_batch_size=3, process_batch_wait=0.05)
+SETTINGS = Settings(process_batch_size=20, replay_batch_size=3, process_batch_wait=0.05)
 
 
 def fill(log: LocalLog, topic: str, n: int, prefix: str) -> None:
@@ -32,7 +32,7 @@ def test_a_live_batch_is_taken_before_the_replay_backlog(tmp_path: Path) -> None
     records = lanes.poll(SETTINGS)
     assert [r.key for r in records] == [b"live0", b"live1"]  # before the backlog
     lanes.consumer.commit()
-    taken = []
+    taken = []  # the replayed records polled with the live ones were rewound, not lost
     while records := lanes.poll(SETTINGS):
         assert len(records) <= SETTINGS.replay_batch_size
         taken += [r.key for r in records]
@@ -40,19 +40,6 @@ def test_a_live_batch_is_taken_before_the_replay_backlog(tmp_path: Path) -> None
     assert taken == [f"r{i}".encode() for i in range(3, 10)]
     assert lanes.caught_up()
     lanes.close()
-    log.close()
-
-
-def test_a_paused_topic_keeps_its_position(tmp_path: Path) -> None:
-    log = LocalLog(tmp_path / "log.sqlite3", timedelta(days=1))
-    consumer = log.consumer(["raw", "replay"], "p")
-    fill(log, "replay", 2, "r")
-    consumer.pause("replay")
-    assert consumer.poll(10, 0.0) == []
-    assert not consumer.caught_up()
-    consumer.resume("replay")
-    assert [r.key for r in consumer.poll(10, 0.0)] == [b"r0", b"r1"]
-    consumer.close()
     log.close()
 
 
