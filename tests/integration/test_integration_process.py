@@ -1,4 +1,5 @@
-"""`newsmon process`: the faust worker on the real broker, poison messages dead-lettered."""
+"""`newsmon process`: the faust worker on the real broker, poison messages dead-lettered,
+replayed articles (the replay topic) enriched by its second agent."""
 
 import subprocess
 from collections.abc import Callable
@@ -48,13 +49,24 @@ def test_worker_enriches_and_dead_letters(
     for a in articles:
         producer.send(config.env["NEWSMON_TOPIC_RAW"], key=a.id.encode(), value=a.to_json())
     producer.send(config.env["NEWSMON_TOPIC_RAW"], key=b"x", value=orjson.dumps(bad_field))
+    replayed = [
+        make_article(
+            url=f"https://example.com/history/{i}",
+            title="Russia and Ukraine agree a ceasefire",
+            text="Vladimir Putin said Russian forces would halt fighting along the front line.",
+            lane="replay",
+        )
+        for i in range(2)
+    ]
+    for a in replayed:
+        producer.send(config.env["NEWSMON_TOPIC_REPLAY"], key=a.id.encode(), value=a.to_json())
     producer.flush()
     producer.close()
 
     log = tmp_path / "process.log"
     worker = config.start("process", log=log)
     try:
-        enriched = _read(config, config.env["NEWSMON_TOPIC_ENRICHED"], 3, 180_000)
+        enriched = _read(config, config.env["NEWSMON_TOPIC_ENRICHED"], 5, 180_000)
         dead = _read(config, config.env["NEWSMON_TOPIC_DLQ"], 1, 60_000)
     finally:
         worker.terminate()
@@ -62,9 +74,11 @@ def test_worker_enriches_and_dead_letters(
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-    assert len(enriched) == 3, log.read_text()[-3000:]
-    for value in enriched:
-        article = Article.from_json(value)
+    assert len(enriched) == 5, log.read_text()[-3000:]
+    by_lane = {lane: [a for a in map(Article.from_json, enriched) if a.lane == lane]
+               for lane in ("live", "replay")}  # fmt: skip
+    assert sorted(a.id for a in by_lane["replay"]) == sorted(a.id for a in replayed)
+    for article in by_lane["live"] + by_lane["replay"]:
         assert [t.topic for t in article.topics] == ["ceasefire"]
         assert "Vladimir Putin" in [e.name for e in article.entities]
         assert article.taxonomy_version
