@@ -2,6 +2,7 @@
 topic creation, and adapters to :mod:`newsmon.transport`'s consumer and producer."""
 
 import logging
+import time
 from collections.abc import Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -49,9 +50,10 @@ def make_consumer(
         max_poll_interval: seconds a batch may take before the group hands its partitions to
             another member (the notifier's retries with backoff need more than the default).
     """
+    topics = [topic] if isinstance(topic, str) else list(topic)
     try:
-        return KafkaConsumer(
-            *([topic] if isinstance(topic, str) else topic),
+        consumer = KafkaConsumer(
+            *topics,
             bootstrap_servers=bootstrap.split(","),
             group_id=group,
             enable_auto_commit=False,
@@ -62,6 +64,31 @@ def make_consumer(
         )
     except KafkaError as exc:
         raise TransientError(f"no Kafka broker reachable at {bootstrap}") from exc
+    await_metadata(consumer, topics)
+    return consumer
+
+
+METADATA_WAIT = 10.0
+"""Seconds a new consumer waits for its topics' partitions to be known."""
+
+
+def await_metadata(consumer: KafkaConsumer, topics: Sequence[str]) -> None:
+    """Wait until the client knows the partitions of ``topics`` before the first poll joins
+    the group: a member that joins while a topic just created is not in its metadata yet is
+    assigned nothing, and kafka-python did not always rebalance afterwards (the processor then
+    waited for ever). Gives up quietly after :data:`METADATA_WAIT` (the join then goes ahead,
+    as before)."""
+    deadline = time.monotonic() + METADATA_WAIT
+    missing = list(topics)
+    while missing and time.monotonic() < deadline:
+        try:
+            missing = [t for t in missing if not consumer.partitions_for_topic(t)]
+        except KafkaError as exc:
+            log.debug("metadata of %s not yet known: %s", missing, exc)
+        if missing:
+            time.sleep(0.1)
+    if missing:
+        log.warning("Kafka: no partitions known yet for %s; joining the group anyway", missing)
 
 
 def ensure_topics(settings: Settings) -> None:

@@ -61,7 +61,9 @@ def test_elasticsearch_known_and_export(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     alias = app_config().env["NEWSMON_INDEX_ALIAS"]
-    ElasticsearchSink(es, alias).write_batch(corpus)
+    sink = ElasticsearchSink(es, alias)
+    sink.setup()
+    sink.write_batch(corpus)
     es.indices.refresh(index=alias)
     monkeypatch.setattr(es_search, "EXPORT_PAGE", 4)  # several pages
     check(ElasticsearchQueries(es, alias), corpus)
