@@ -18,13 +18,13 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from contract import Article
 from ingest.extract import PageExtract
 from ingest.feeds_file import FeedSpec, FulltextMode
 from ingest.normalize import TRUNCATED
-from ingest.pages import ROBOTS, Page, PageFetcher
+from ingest.pages import ROBOTS, Page
 from ingest.walls import page_wall, wall_kind
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,15 @@ def with_flag(article: Article, flag: str) -> Article:
     return article.model_copy(update={"flags": list(dict.fromkeys([*article.flags, flag]))})
 
 
+class Pages(Protocol):
+    """Where pages come from: the web (:class:`ingest.pages.PageFetcher`) or, in a replay,
+    the archive (:class:`ingest.replay.page_index.ArchivedPages`)."""
+
+    async def fetch(self, url: str, feed: FeedSpec | None = None) -> Page:
+        """The page at ``url``, or a :class:`Page` saying why there is none."""
+        ...
+
+
 class FulltextStage:
     """Fetches and extracts the pages of a batch of articles.
 
@@ -167,7 +176,7 @@ class FulltextStage:
     def __init__(
         self,
         feeds: dict[str, FeedSpec],
-        fetcher: PageFetcher,
+        fetcher: Pages,
         extract: Extract,
         policy: FulltextPolicy | None = None,
     ) -> None:

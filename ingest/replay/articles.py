@@ -71,7 +71,7 @@ class ReplayArticles:
         self.extract = extract
         self.policy = policy
         self.pages = index.fetcher()
-        self.stage = FulltextStage(feeds, self.pages, extract, policy)  # type: ignore[arg-type]
+        self.stage = FulltextStage(feeds, self.pages, extract, policy)
         self.from_feeds: set[str] = set()
         """Canonical URLs of the articles replayed feeds gave: their pages are theirs."""
         self.pending: dict[str, str] = {}
