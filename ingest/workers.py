@@ -25,9 +25,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PRELOAD = ["__main__", "ingest.normalize", "ingest.extract"]
+PRELOAD = ["__main__", "ingest.normalize", "ingest.extract", "ingest.worker_boot"]
 """Imported once by the forkserver (one per process, so one list for every pool); with
-``__main__`` there, a new worker does not import the program's main module again."""
+``__main__`` there, a new worker does not import the program's main module again;
+``ingest.worker_boot`` keeps a worker whose pool closed while it started from printing a
+traceback."""
 
 Overrun = Literal["time", "memory", "died", "error"]
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from contract import Article, TransientError
+from ingest.extract import PageExtract
 from ingest.extraction import IsolatedExtractor
 from ingest.normalize import content_hash
 from ingest.replay.articles import Made, ReplayArticles
@@ -207,9 +208,25 @@ class StoreCheck:
         return fresh
 
 
-def extractor(settings: Settings) -> IsolatedExtractor:
-    """Extraction in worker processes, with the live stage's budget."""
-    return IsolatedExtractor(settings.extract_workers, settings.extract_timeout)
+class LazyExtractor:
+    """Extraction in worker processes with the live stage's budget, started at the first page
+    (a replay of JSONL or of feeds that carry whole articles starts no worker)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: IsolatedExtractor | None = None
+
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> PageExtract:
+        if self.pool is None:
+            self.pool = IsolatedExtractor(
+                self.settings.extract_workers, self.settings.extract_timeout
+            )
+        return await self.pool(body, url, content_type)
+
+    def close(self) -> None:
+        """Stop the workers, if any started."""
+        if self.pool is not None:
+            self.pool.close()
 
 
 async def made_items(
@@ -218,7 +235,8 @@ async def made_items(
     """Every source item as :class:`Made`, in order; then the pages no feed pointed to."""
     index = await asyncio.to_thread(PageIndex.build, paths)
     log.info("replay: %d archived page(s) indexed", len(index))
-    extract = stack.enter_context(extractor(settings))
+    extract = LazyExtractor(settings)
+    stack.callback(extract.close)
     maker = ReplayArticles(index, feeds_by_url(settings.feeds), extract, fulltext_policy(settings))
     for item in read_sources(paths):
         yield await maker.made(item)
