@@ -24,6 +24,7 @@ from contract.errors import (
     TransientError,
     UnsupportedScheme,
 )
+from contract.feed_poll import FeedPoll, PollStatus
 from contract.ids import article_id, canonical_url
 from contract.subscription import (
     QUERY_FIELDS,
@@ -61,11 +62,13 @@ __all__ = [
     "ErrorEnvelope",
     "Evidence",
     "FeedError",
+    "FeedPoll",
     "InvalidQuery",
     "KafkaChannel",
     "ModelNotFoundError",
     "NewsmonError",
     "PoisonMessage",
+    "PollStatus",
     "QuietHours",
     "SlackChannel",
     "Spike",
