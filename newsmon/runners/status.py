@@ -12,8 +12,9 @@ from ingest import FeedBatch, FeedState
 from ingest.fulltext import FulltextCounts
 from ingest.normalize import SKIPS
 
-RATE_WINDOW = 600.0
-"""Articles per minute are averaged over the last ten minutes (or since start)."""
+RATE_WINDOW = 300.0
+"""Articles per minute count what was stored in the last five minutes (a sliding window), so the
+rate drops to 0 within minutes of the indexing stopping instead of fading like an average."""
 
 
 @dataclass
@@ -54,28 +55,35 @@ class RunStatus:
         self.pages_failed = counts.failed
         self.pages_skipped = counts.skipped
 
-    def indexed(self, total: int) -> None:
-        """The indexer's running total."""
-        now = time.monotonic()
+    def indexed(self, total: int, now: float | None = None) -> None:
+        """The indexer's running total (at monotonic time ``now``)."""
+        now = time.monotonic() if now is None else now
         self.stored = total
         self._samples.append((now, total))
-        while self._samples and now - self._samples[0][0] > RATE_WINDOW:
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        """Drop samples older than the window, keeping the newest one before it (the baseline)."""
+        while len(self._samples) > 1 and self._samples[1][0] <= now - RATE_WINDOW:
             self._samples.popleft()
 
     def note(self, message: str) -> None:
         """A passing message shown after the counters (``""`` clears it)."""
         self.message = message
 
-    def per_minute(self) -> float:
-        """Articles stored per minute, recently."""
-        now = time.monotonic()
-        if not self._samples:
-            return 0.0
-        first_time, first_total = self._samples[0]
-        if len(self._samples) == 1 or now - self.started < RATE_WINDOW:
-            first_time, first_total = self.started, 0
-        minutes = max(now - first_time, 1.0) / 60
-        return (self.stored - first_total) / minutes
+    def per_minute(self, now: float | None = None) -> float:
+        """Articles stored per minute over the last :data:`RATE_WINDOW` seconds (since start,
+        in the first minutes of a run)."""
+        now = time.monotonic() if now is None else now
+        self._forget(now)
+        start = max(self.started, now - RATE_WINDOW)
+        baseline = 0
+        for moment, total in self._samples:
+            if moment > start:
+                break
+            baseline = total
+        minutes = max(now - start, 1.0) / 60
+        return max(self.stored - baseline, 0) / minutes
 
     def feed_counts(self, now: float) -> tuple[int, int, int]:
         """Feeds (due now, ok at the last poll, failing at the last poll)."""

@@ -33,6 +33,19 @@ def test_articles_per_minute_since_start() -> None:
     assert status.line().endswith("loading the model")
 
 
+def test_the_rate_is_the_last_minutes_not_the_average_since_start() -> None:
+    start = 1000.0
+    status = RunStatus(feeds=1, started=start)
+    status.indexed(600, now=start + 60)  # a burst in the first minute
+    assert status.per_minute(now=start + 120) == 300.0  # 600 in 2 minutes, still "since start"
+    # Twenty minutes later nothing more was stored: the average since start would be 30/min.
+    assert status.per_minute(now=start + 1200) == 0.0
+    # Then a steady 10 per minute for the last five minutes.
+    for minute in range(1, 6):
+        status.indexed(600 + 10 * minute, now=start + 1200 + 60 * minute)
+    assert status.per_minute(now=start + 1500) == 10.0
+
+
 def test_no_article_yet_is_zero_per_minute() -> None:
     assert RunStatus().per_minute() == 0.0
 
