@@ -25,6 +25,7 @@ from newsmon.backends import AlertRecorder, Subscriptions
 from newsmon.es_clients import make_es
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
+from newsmon.since import moment_since
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.elasticsearch.errors import is_transient
@@ -217,12 +218,22 @@ def list_alerts(
     backend: BackendDep,
     subscription_id: Annotated[str | None, Query(description="of this subscription")] = None,
     owner: Annotated[str | None, Query(description="of this owner's subscriptions")] = None,
-    since: Annotated[datetime | None, Query(description="updated at or after (ISO 8601)")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="updated at or after: 7d, 12h, 2026-12-01, or an ISO date-time "
+            "(UTC if no zone; encode + as %2B)"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> list[Alert]:
     """Alerts, most recently updated first."""
+    try:
+        start = None if since is None else moment_since(since, datetime.now(UTC))
+    except ValueError as exc:
+        raise HTTPException(400, f"since: {exc}") from exc
     return backend.alerts.search(
-        subscription_id=subscription_id, owner=owner, since=since, size=limit
+        subscription_id=subscription_id, owner=owner, since=start, size=limit
     )
 
 

@@ -22,7 +22,7 @@ from rich.table import Table
 from ingest.archive_files import archive_files
 from ingest.archive_read import FileSummary, summarize
 from newsmon.console import err, load_settings, out, safe
-from newsmon.search_cli import parse_since
+from newsmon.since import parse_since
 
 archive_app = typer.Typer(help="The WARC archive: its files, what they hold.")
 

@@ -15,7 +15,8 @@ import typer
 from contract import InvalidQuery, NewsmonError
 from newsmon.backend_choice import backends_for
 from newsmon.console import err, load_settings, safe
-from newsmon.search_cli import DataOption, EmbeddedOption, parse_since
+from newsmon.search_cli import DataOption, EmbeddedOption
+from newsmon.since import parse_since
 
 
 def export(

@@ -25,8 +25,9 @@ from newsmon.backends import Backends
 from newsmon.console import err, load_settings, safe
 from newsmon.logs import setup_logging
 from newsmon.runners.replay import ReplayCounts, ReplayOptions, publish_replay
-from newsmon.search_cli import DataOption, EmbeddedOption, parse_since
+from newsmon.search_cli import DataOption, EmbeddedOption
 from newsmon.settings import Settings
+from newsmon.since import parse_since
 
 SKIPPED_EXIT = 3
 """Exit code when some input could not be replayed (a truncated file, a bad line, a binary):

@@ -5,7 +5,7 @@ cluster and by the embedded matcher over the SQLite store.
 """
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,35 +14,16 @@ import typer
 from rich.table import Table
 
 from contract import NewsmonError
-from ingest.feeds_file import parse_interval
 from newsmon.backend_choice import backends_for
 from newsmon.console import err, load_settings, out, safe
 from newsmon.settings import Settings
+from newsmon.since import parse_since
 from sinks.article_queries import ArticleQueries, SearchResult, Stats
 
 DataOption = Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")]
 EmbeddedOption = Annotated[
     bool, typer.Option("--embedded", help="the SQLite store, even if a cluster is set")
 ]
-
-
-def parse_since(value: str | None, now: datetime) -> datetime | None:
-    """``24h``, ``7d``, ``90m`` back from ``now``, or an ISO date/time (UTC if no zone).
-
-    Raises:
-        typer.BadParameter: neither.
-    """
-    if value is None:
-        return None
-    try:
-        return now - timedelta(seconds=parse_interval(value))
-    except (ValueError, TypeError):
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: use e.g. 24h, 7d or 2026-11-20") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _articles(data: Path | None, embedded: bool) -> tuple[Settings, ArticleQueries]:
