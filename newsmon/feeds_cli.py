@@ -7,18 +7,18 @@ why. Reads the data dir only: no server needed, either mode.
 
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
 from rich.table import Table
 
 from contract import NewsmonError
-from ingest import FeedSpec, FeedState, FeedStateStore, load_feeds
-from ingest.normalize import SKIPS
+from ingest import FeedSpec, FeedStateStore, load_feeds
 from newsmon.console import err, load_settings, out, safe
+from newsmon.feed_report import feed_report
 from newsmon.settings import Settings
 
 feeds_app = typer.Typer(help="The feeds' health: last poll, errors, skipped entries.")
@@ -53,41 +53,6 @@ def _feeds(settings: Settings, feeds_file: Path | None) -> list[FeedSpec] | None
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {safe(exc)}", highlight=False)
         raise typer.Exit(1) from exc
-
-
-def _epoch(value: float | None) -> str | None:
-    if value is None or value <= 0 or value == float("inf"):
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
-
-
-def feed_report(url: str, name: str | None, state: FeedState | None) -> dict[str, Any]:
-    """One feed's health as plain data (the ``--json`` shape)."""
-    if state is None:
-        state = FeedState()
-    issues = dict(state.issues)
-    if state.disabled:
-        status = "disabled"
-    elif state.last_status:
-        status = state.last_status
-    else:
-        status = "never" if state.last_poll is None and state.last_ok is None else "ok"
-    return {
-        "name": name or state.name or url,
-        "url": url,
-        "fetch_url": state.fetch_url or url,
-        "state": status,
-        "last_poll": _epoch(state.last_poll),
-        "last_ok": _epoch(state.last_ok),
-        "last_error": state.last_error,
-        "disabled": state.disabled,
-        "next_due": None if state.disabled else _epoch(state.next_due),
-        "failures": state.failures,
-        "articles": state.articles,
-        "skipped": {k: v for k, v in sorted(issues.items()) if k in SKIPS},
-        "repaired": {k: v for k, v in sorted(issues.items()) if k not in SKIPS},
-        "notes": list(state.notes),
-    }
 
 
 def _ago(iso: str | None, now: float) -> str:

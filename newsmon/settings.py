@@ -196,6 +196,28 @@ class Settings(BaseSettings):
     spike_interval: float = Field(
         60.0, gt=0, description="seconds between checks of spike subscriptions"
     )
+    # Feed health (step 8): see ingest.feed_health.
+    feed_failing_after: float = Field(
+        3 * 3600.0, ge=0, description="seconds a feed fails before it is reported as failing"
+    )
+    feed_quiet_factor: float = Field(
+        0.25, gt=0, le=1, description="a feed is quiet below this x its usual articles per day"
+    )
+    feed_quiet_min_days: int = Field(
+        7, ge=1, description="days of a feed's history needed before it can be called quiet"
+    )
+    feed_quiet_min_usual: float = Field(
+        3.0, ge=0, description="a feed usually giving fewer articles a day is never quiet"
+    )
+    feed_health_days: int = Field(
+        14, ge=2, le=60, description="days of articles per feed shown, and behind its usual day"
+    )
+    feed_polls_retention_days: float = Field(
+        60, gt=0, description="days every feed poll is kept in the state db (feed health)"
+    )
+    feed_polls_index: str = Field(
+        "newsmon-feed-polls", description="Elasticsearch index of feed polls (cluster mode)"
+    )
     notify_batch_size: int = Field(100, ge=1, description="alerts read per poll by the notifier")
     notify_concurrency: int = Field(
         8, ge=1, le=64, description="subscriptions the notifier delivers to at once"
@@ -212,6 +234,11 @@ class Settings(BaseSettings):
     feeds: Path | None = Field(None, description="feeds file `newsmon run` polls (YAML or OPML)")
     api_host: str = Field("127.0.0.1", description="address `newsmon api` listens on")
     api_port: int = Field(8700, ge=1, le=65535, description="port `newsmon api` listens on")
+    # Kibana (step 8): where `newsmon kibana import` sends the saved objects.
+    kibana_url: str = Field("http://127.0.0.1:5601", description="Kibana URL")
+    kibana_username: str | None = Field(None, description="Kibana user (basic auth)")
+    kibana_password: SecretStr | None = Field(None, description="Kibana password (never logged)")
+    kibana_api_key: SecretStr | None = Field(None, description="Kibana API key (never logged)")
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

@@ -1,0 +1,112 @@
+"""Every poll of every feed (:class:`contract.FeedPoll`), kept in the poller's state database.
+
+:mod:`ingest.state` keeps a feed's latest outcome only; health over time (articles per day
+against the feed's own history, since when it has been failing) needs each poll. The rows
+live in a ``polls`` table of the same SQLite file, pruned after a number of days.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self, cast
+
+from contract import FeedPoll, PollStatus
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS polls (
+    feed_url TEXT NOT NULL,
+    feed TEXT NOT NULL,
+    polled_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    articles INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    duration_ms REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS polls_by_feed ON polls (feed_url, polled_at);
+CREATE INDEX IF NOT EXISTS polls_by_time ON polls (polled_at);
+"""
+_COLUMNS = "feed_url, feed, polled_at, status, articles, failures, error, duration_ms"
+
+
+class PollHistory:
+    """The ``polls`` table of the state database: append, read per feed, prune.
+
+    One connection of its own (the file is in WAL mode, so it sits beside the
+    :class:`ingest.state.FeedStateStore` of the same process); safe to share between threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
+        with self._lock, self._conn:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_SCHEMA)
+
+    def add(self, polls: Iterable[FeedPoll]) -> None:
+        """Record polls (one transaction)."""
+        rows = [
+            (
+                p.url, p.feed, p.polled_at.timestamp(), p.status, p.articles, p.failures,
+                p.error, p.duration_ms,
+            )
+            for p in polls
+        ]  # fmt: skip
+        with self._lock, self._conn:
+            self._conn.executemany(
+                f"INSERT INTO polls ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def since(self, when: datetime, urls: Iterable[str] | None = None) -> dict[str, list[FeedPoll]]:
+        """Polls at or after ``when``, per feed URL, oldest first (only ``urls`` if given)."""
+        wanted = None if urls is None else set(urls)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM polls WHERE polled_at >= ? ORDER BY polled_at",
+                (when.timestamp(),),
+            ).fetchall()
+        out: dict[str, list[FeedPoll]] = {}
+        for url, feed, at, status, articles, failures, error, duration in rows:
+            if wanted is not None and url not in wanted:
+                continue
+            out.setdefault(url, []).append(
+                FeedPoll(
+                    feed=feed,
+                    url=url,
+                    polled_at=datetime.fromtimestamp(at, UTC),
+                    status=cast(PollStatus, status),
+                    articles=articles,
+                    failures=failures,
+                    error=error,
+                    duration_ms=duration,
+                )
+            )
+        return out
+
+    def prune(self, before: datetime) -> int:
+        """Forget polls older than ``before``; returns how many were forgotten."""
+        with self._lock, self._conn:
+            return self._conn.execute(
+                "DELETE FROM polls WHERE polled_at < ?", (before.timestamp(),)
+            ).rowcount
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
