@@ -24,6 +24,7 @@ from newsmon.backend_choice import backends_for
 from newsmon.backends import AlertRecorder, Subscriptions
 from newsmon.es_clients import make_es
 from newsmon.http_client import refused_channel
+from newsmon.metrics import http as metrics
 from newsmon.settings import Settings
 from newsmon.since import moment_since
 from sinks.article_queries import ArticleQueries
@@ -280,6 +281,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.backend = Backend(settings)
     app.include_router(router)
+    metrics.install(app, settings, app.state.backend.backends.mode)
     _handlers(app, settings)
     return app
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from contract import Alert, Article, TransientError
 from newsmon.backends import AlertRecorder, Backends, Matcher
 from newsmon.batches import dead_letter, poll_batch, retry_batch, run_stage
+from newsmon.metrics import stages as metrics
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 
@@ -66,6 +67,7 @@ def alert_once(
     )
     if not batch.size:
         return 0
+    started = time.perf_counter()
     stats.poison += len(batch.dead)
     articles = [a for a in batch.items if may_alert(a)]
     stats.replay_skipped += len(batch.items) - len(articles)
@@ -81,6 +83,10 @@ def alert_once(
     publish(producer, settings.topic_alerts, alerts)
     dead_letter(producer, settings.topic_dlq, batch.dead)
     consumer.commit()
+    metrics.count_articles("alerted", len(articles))
+    metrics.count_alerts("matched", len(alerts))
+    metrics.count_dead("alert", len(batch.dead))
+    metrics.batch_done("alert", started)
     stats.articles += len(articles)
     stats.matches += len(matches)
     # New: created by this batch (even if a second copy in it made it version 2). Updated: an
@@ -168,3 +174,4 @@ def check_spikes(spikes: SpikeChecks, producer: Producer, topic: str, stats: Ale
         log.warning("spike check skipped: %s", exc)
     else:
         stats.alerts += len(fired)
+        metrics.count_alerts("matched", len(fired))

@@ -10,6 +10,7 @@ duplicated). A stop asked for in the middle of a batch abandons it uncommitted.
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ingest.robots import RobotsCache
 from newsmon.backends import Backends
 from newsmon.batches import dead_letter, poll_batch, retry_batch, run_stage
 from newsmon.http_client import guarded_async_client
+from newsmon.metrics import stages as metrics
 from newsmon.runners.archiving import open_archive
 from newsmon.settings import Settings
 
@@ -150,6 +152,7 @@ def run_fulltext(
             )
             if not batch.records:
                 return 0
+            started = time.perf_counter()
             try:
                 reports = loop_runner.run(run_batch(batch.items))
             except Interrupted as exc:
@@ -169,6 +172,9 @@ def run_fulltext(
                 retry_batch(consumer, batch.records, stats.retries, exc, stop.wait)
                 return batch.size
             stats.retries = 0
+            metrics.count_articles("fulltext", len(reports))
+            metrics.count_dead("fulltext", len(batch.dead))
+            metrics.batch_done("fulltext", started)
             stats.counts.add(reports)
             stats.articles += len(reports)
             stats.poison += len(batch.dead)

@@ -7,6 +7,7 @@ never a lost or a duplicated document.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from contract import Article, ErrorEnvelope, PoisonMessage, Topics, TransientErr
 from newsmon.backends import Backends
 from newsmon.batches import dead_letter, poll_batch, retry_batch, run_stage
 from newsmon.es_clients import make_es as make_es  # re-exported: newsmon.cli imports it here
+from newsmon.metrics import stages as metrics
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.base import Sink
@@ -49,6 +51,7 @@ def index_once(
     batch = poll_batch(consumer, batch_size, Article.from_json, STAGE, dlq_topic)
     if not batch.size:
         return 0
+    started = time.perf_counter()
     articles, dead = batch.items, batch.dead
     stats.poison += len(dead)
     try:
@@ -66,6 +69,9 @@ def index_once(
         dead.append(ErrorEnvelope.wrap(STAGE, error, "article store", payload, rejected.item.id))
     dead_letter(producer, dlq_topic, dead)
     consumer.commit()
+    metrics.count_articles("indexed", report.written)
+    metrics.count_dead("index", len(dead))
+    metrics.batch_done("index", started)
     log.info(
         "indexed %d, refused %d, undecodable %d (totals %d/%d/%d)",
         report.written,

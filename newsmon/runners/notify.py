@@ -22,6 +22,7 @@ from contract import Alert, ErrorEnvelope, Subscription, TransientError
 from newsmon.backends import Backends
 from newsmon.batches import dead_letter, poll_batch, retry_batch, retry_delay, run_stage
 from newsmon.http_client import guarded_client
+from newsmon.metrics import stages as metrics
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer
 from sinks.notify import (
@@ -149,13 +150,18 @@ def notify_once(
     batch = poll_batch(
         consumer, settings.notify_batch_size, Alert.from_json, STAGE, settings.topic_dlq
     )
+    started = time.perf_counter()
     try:
-        stats.outcomes.update(_handle_all(notifier, batch.items, pool))
+        statuses = _handle_all(notifier, batch.items, pool)
+        stats.outcomes.update(statuses)
         dead_letter(producer, settings.topic_dlq, batch.dead)
         if batch.size:
             stats.received += len(batch.items)
             stats.poison += len(batch.dead)
             consumer.commit()
+            metrics.count_alerts("notified", len(batch.items))
+            metrics.count_dead("notify", len(batch.dead) + statuses.count("dead"))
+            metrics.batch_done("notify", started)
     except TransientError as exc:
         stats.retries += 1
         retry_batch(consumer, batch.records, stats.retries, exc, wait=stop.wait)

@@ -5,6 +5,7 @@ its new articles durable; every feed response with a body is archived (WARC) on 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from ingest import FeedBatch, FeedStateStore, IsolatedParser, Poller, PollPolicy
 from ingest.normalize import SKIPS
 from newsmon.backends import Backends
 from newsmon.http_client import guarded_async_client
+from newsmon.metrics import stages as metrics
 from newsmon.runners.archiving import open_archive
 from newsmon.settings import Settings
 from newsmon.transport import Producer
@@ -128,6 +130,7 @@ async def poll_feeds(
         try:
             async for batch in poller.run(once=once, stop=stop):
                 published = 0
+                started = time.perf_counter()
                 if batch.status != "failed":
                     try:
                         published = await asyncio.to_thread(
@@ -139,6 +142,9 @@ async def poll_feeds(
                         batch = replace(batch, status="failed", error=error)
                     else:
                         poller.commit(batch)
+                        metrics.batch_done("poll", started)
+                metrics.FEED_POLLS.labels(batch.status).inc()
+                metrics.count_articles("polled", published)
                 summary.add(batch, published)
                 log.info(
                     "feed %r: %s, %d article(s) published (%d new version(s))%s",

@@ -9,6 +9,7 @@ waits behind at most one small replay batch however long the backfill.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from contract import TransientError
 from newsmon.backends import Transport
 from newsmon.batches import dead_letter, retry_batch, run_stage
+from newsmon.metrics import stages as metrics
 from newsmon.settings import Settings
 from newsmon.transport import Consumer, Producer, Record
 from processors.batch import Interrupted, process_batch
@@ -142,6 +144,7 @@ def process_once(
     records = consumers.poll(settings)
     if not records:
         return 0
+    started = time.perf_counter()
     source = f"{records[0].topic}[{records[0].partition}]@{records[0].offset}"
     try:
         result = process_batch(enricher, [r.value for r in records], source, should_stop)
@@ -161,6 +164,9 @@ def process_once(
         retry_batch(consumer, records, stats.retries, exc, wait)
         return len(records)
     stats.retries = 0
+    metrics.count_articles("processed", len(result.enriched))
+    metrics.count_dead("process", len(result.dead))
+    metrics.batch_done("process", started)
     stats.enriched += len(result.enriched)
     stats.poison += len(result.dead)
     return len(records)

@@ -142,6 +142,16 @@ class DeliveryLog(PendingQueue):
         counts["pending"] = int(self._read("SELECT COUNT(*) FROM pending")[0][0])
         return counts
 
+    def counts_by_channel(self) -> dict[tuple[str, str], int]:
+        """Deliveries by (status, channel type): ``webhook``, ``email``, ... from the channel
+        key ``"0:webhook"``; ``-`` where no channel was tried (a ``skipped`` alert)."""
+        rows = self._read(
+            "SELECT status, CASE WHEN instr(channel_key, ':') > 0 "
+            "THEN substr(channel_key, instr(channel_key, ':') + 1) ELSE channel_key END "
+            "AS channel, COUNT(*) FROM deliveries GROUP BY status, channel"
+        )
+        return {(str(status), str(channel)): int(n) for status, channel, n in rows}
+
     def prune(self, before: datetime) -> int:
         """Forget deliveries last touched before ``before`` (their alerts could then resend)."""
         with self._write() as conn:
