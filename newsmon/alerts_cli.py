@@ -10,6 +10,7 @@ import typer
 
 from contract import NewsmonError, Subscription
 from newsmon.console import err, load_settings, safe
+from newsmon.data_option import DataOption, settings_with_data
 from newsmon.logs import setup_logging
 
 
@@ -100,11 +101,12 @@ def notify(
 def api(
     host: Annotated[str | None, typer.Option(help="address (NEWSMON_API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (NEWSMON_API_PORT)")] = None,
+    data: DataOption = None,
 ) -> None:
     """Serve the HTTP API: subscriptions, backtests and alerts (OpenAPI at /openapi.json)."""
     from newsmon.api import serve
 
-    settings = load_settings()
+    settings = settings_with_data(data)
     overrides: dict[str, object] = {}
     if host:
         overrides["api_host"] = host

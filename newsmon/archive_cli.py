@@ -21,20 +21,17 @@ from rich.table import Table
 
 from ingest.archive_files import archive_files
 from ingest.archive_read import FileSummary, summarize
-from newsmon.console import err, load_settings, out, safe
+from newsmon.console import err, out, safe
+from newsmon.data_option import DataOption, settings_with_data
 from newsmon.since import parse_since
 
 archive_app = typer.Typer(help="The WARC archive: its files, what they hold.")
 
-DataOption = Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def _archive_dir(data: Path | None) -> Path:
-    settings = load_settings()
-    if data is not None:
-        settings = settings.model_copy(update={"data_dir": data})
-    path = settings.archive_path
+    path = settings_with_data(data).archive_path
     if not path.is_dir():
         err.print(
             f"[red]error:[/] no archive in {safe(path)} (nothing archived there yet; give "

@@ -14,8 +14,8 @@ import typer
 
 from contract import InvalidQuery, NewsmonError
 from newsmon.backend_choice import backends_for
-from newsmon.console import err, load_settings, safe
-from newsmon.search_cli import DataOption, EmbeddedOption
+from newsmon.console import err, safe
+from newsmon.data_option import DataOption, EmbeddedOption, settings_with_data
 from newsmon.since import parse_since
 
 
@@ -34,12 +34,7 @@ def export(
     embedded: EmbeddedOption = False,
 ) -> None:
     """Write stored articles as JSONL (newsmon's wire format), oldest first."""
-    settings = load_settings()
-    if data is not None:
-        if not data.is_dir():
-            err.print(f"[red]error:[/] --data {safe(data)}: no such directory", soft_wrap=True)
-            raise typer.Exit(1)
-        settings = settings.model_copy(update={"data_dir": data})
+    settings = settings_with_data(data)
     now = datetime.now(UTC)
     start, end = parse_since(since, now), parse_since(until, now)
     written = 0

@@ -17,7 +17,8 @@ from rich.table import Table
 
 from contract import NewsmonError
 from ingest import FeedSpec, FeedStateStore, load_feeds
-from newsmon.console import err, load_settings, out, safe
+from newsmon.console import err, out, safe
+from newsmon.data_option import DataOption, settings_with_data
 from newsmon.feed_report import feed_report
 from newsmon.settings import Settings
 
@@ -27,13 +28,10 @@ FeedsOption = Annotated[
     Path | None,
     typer.Option("--feeds", help="feeds file (NEWSMON_FEEDS): list every feed in it, in order"),
 ]
-DataOption = Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")]
 
 
 def _settings(data: Path | None) -> Settings:
-    settings = load_settings()
-    if data is not None:
-        settings = settings.model_copy(update={"data_dir": data})
+    settings = settings_with_data(data)
     if not settings.state_db.exists():
         err.print(
             f"[red]error:[/] no feed state in {safe(settings.data_dir)} (nothing polled there "

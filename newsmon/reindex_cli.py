@@ -13,9 +13,9 @@ from rich.table import Table
 
 from contract import NewsmonError
 from newsmon.backend_choice import backends_for
-from newsmon.console import err, load_settings, out, safe
+from newsmon.console import err, out, safe
+from newsmon.data_option import DataOption, EmbeddedOption, settings_with_data
 from newsmon.logs import setup_logging
-from newsmon.search_cli import DataOption, EmbeddedOption
 from sinks.reindex_diff import VersionDiff
 
 WIDTH = 80
@@ -84,9 +84,7 @@ def reindex(
     from newsmon.runners.reindex import drop_old as drop_versions
     from newsmon.runners.reindex import reindex as run_reindex
 
-    settings = load_settings()
-    if data is not None:
-        settings = settings.model_copy(update={"data_dir": data})
+    settings = settings_with_data(data)
     setup_logging(settings.log_level, None)
     try:
         backends = backends_for(settings, embedded)

@@ -22,10 +22,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from contract import NewsmonError
 from newsmon.backend_choice import backends_for
 from newsmon.backends import Backends
-from newsmon.console import err, load_settings, safe
+from newsmon.console import err, safe
+from newsmon.data_option import DataOption, EmbeddedOption, settings_with_data
 from newsmon.logs import setup_logging
 from newsmon.runners.replay import ReplayCounts, ReplayOptions, publish_replay
-from newsmon.search_cli import DataOption, EmbeddedOption
 from newsmon.settings import Settings
 from newsmon.since import parse_since
 
@@ -63,16 +63,10 @@ def describe(counts: ReplayCounts) -> str:
 
 
 def _settings(data: Path | None, feeds_file: Path | None) -> Settings:
-    settings = load_settings()
-    update: dict[str, Any] = {}
-    if data is not None:
-        if not data.is_dir():
-            err.print(f"[red]error:[/] --data {safe(data)}: no such directory", soft_wrap=True)
-            raise typer.Exit(1)
-        update["data_dir"] = data
+    settings = settings_with_data(data)
     if feeds_file is not None:
-        update["feeds"] = feeds_file
-    return settings.model_copy(update=update) if update else settings
+        settings = settings.model_copy(update={"feeds": feeds_file})
+    return settings
 
 
 def _drain(settings: Settings, backends: Backends, stop: threading.Event) -> None:

@@ -53,14 +53,21 @@ def _me() -> str:
 
 
 def _banner(
-    console: Console, settings: Settings, backends: Backends, feeds: Path, subs: str
+    console: Console,
+    settings: Settings,
+    backends: Backends,
+    feeds: Path,
+    subs: str,
+    new_data: bool = False,
 ) -> None:
     data = settings.data_dir
     data_option = "" if data == Path(".newsmon") else f" --data {data}"
     console.print(f"[b]newsmon run[/] · {backends.mode} mode · {backends.where()}", highlight=False)
     console.print(f"  feeds: {feeds} · subscriptions: {subs}", highlight=False)
     console.print(
-        f"  data: {data.resolve()} · log: {settings.log_dir / 'run.log'}", highlight=False
+        f"  data: {data.resolve()}{' (new)' if new_data else ''} · log: "
+        f"{settings.log_dir / 'run.log'}",
+        highlight=False,
     )
     archive = f"WARC in {settings.archive_path}" if settings.archive else "not archived"
     pages = {
@@ -106,6 +113,7 @@ def run(
     settings = load_settings()
     if data is not None:
         settings = settings.model_copy(update={"data_dir": data})
+    new_data = not settings.data_dir.exists()  # run is the one command that creates a data dir
     feeds = feeds or settings.feeds
     if feeds is None:
         err.print(
@@ -124,7 +132,7 @@ def run(
         err.print(f"[red]error:[/] {safe(exc)}", highlight=False)
         raise typer.Exit(1) from exc
     subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
-    _banner(console, settings, backends, feeds, subs)
+    _banner(console, settings, backends, feeds, subs, new_data)
     status = RunStatus(feeds=len(feed_list))
     with FeedStateStore(settings.state_db) as states:  # a restart knows what is due already
         for feed in feed_list:

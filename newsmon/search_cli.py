@@ -15,21 +15,15 @@ from rich.table import Table
 
 from contract import NewsmonError
 from newsmon.backend_choice import backends_for
-from newsmon.console import err, load_settings, out, safe
+from newsmon.console import err, out, safe
+from newsmon.data_option import DataOption, EmbeddedOption, settings_with_data
 from newsmon.settings import Settings
 from newsmon.since import parse_since
 from sinks.article_queries import ArticleQueries, SearchResult, Stats
 
-DataOption = Annotated[Path | None, typer.Option("--data", help="data dir (NEWSMON_DATA_DIR)")]
-EmbeddedOption = Annotated[
-    bool, typer.Option("--embedded", help="the SQLite store, even if a cluster is set")
-]
-
 
 def _articles(data: Path | None, embedded: bool) -> tuple[Settings, ArticleQueries]:
-    settings = load_settings()
-    if data is not None:
-        settings = settings.model_copy(update={"data_dir": data})
+    settings = settings_with_data(data)
     return settings, backends_for(settings, embedded).articles()
 
 

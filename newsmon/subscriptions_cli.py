@@ -24,7 +24,8 @@ from contract import AddressPolicy, NewsmonError, Subscription
 from contract.text import printable
 from newsmon.backend_choice import backends_for
 from newsmon.backends import Subscriptions
-from newsmon.console import err, load_settings, out, safe
+from newsmon.console import err, out, safe
+from newsmon.data_option import DataOption, settings_with_data
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
 from sinks.backtest import MAX_DAYS, Backtest
@@ -234,12 +235,21 @@ def add(
     spike_min: Annotated[int | None, typer.Option(help="spike: least stories in window")] = None,
     spike_days: Annotated[int | None, typer.Option(help="spike: baseline days")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="overwrite an existing id")] = False,
+    feed_health: Annotated[
+        bool,
+        typer.Option(
+            "--feed-health",
+            help="alert when a feed fails or goes quiet (--query: "
+            "a glob over feed names or URLs, default every feed)",
+        ),
+    ] = False,
+    data_dir: DataOption = None,
 ) -> None:
     """Add a subscription (from --file, or from options) after Elasticsearch checked its query.
 
     Any --spike-* option (or --spike) makes it a spike subscription.
     """
-    settings = load_settings()
+    settings = settings_with_data(data_dir)
     with _reported(settings):
         spike_fields = parse_spike(spike_window, spike_factor, spike_min, spike_days)
         if file is not None:
@@ -276,6 +286,10 @@ def add(
                 data["quiet_hours"] = parse_quiet(quiet, tz)
             if spike or spike_fields:
                 data |= {"kind": "spike", "spike": spike_fields}
+            if feed_health:
+                if spike or spike_fields:
+                    raise CliError("a subscription is --spike or --feed-health, not both")
+                data["kind"] = "feed-health"
             items = [data]
         store = _store(settings)
         for n, item in enumerate(items, start=1):
@@ -298,9 +312,10 @@ def add(
 def list_subscriptions(
     owner: Annotated[str | None, typer.Option(help="only this owner's")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON (secrets masked)")] = False,
+    data_dir: DataOption = None,
 ) -> None:
     """Every subscription, sorted by id."""
-    settings = load_settings()
+    settings = settings_with_data(data_dir)
     with _reported(settings):
         found = _store(settings).list(owner=owner)
     if as_json:
@@ -331,9 +346,10 @@ def _get(settings: Settings, sub_id: str) -> Subscription:
 def show(
     sub_id: Annotated[str, typer.Argument(metavar="ID", help="the subscription id")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    data_dir: DataOption = None,
 ) -> None:
     """One subscription, secrets masked."""
-    settings = load_settings()
+    settings = settings_with_data(data_dir)
     with _reported(settings):
         data = _get(settings, sub_id).public()
     if as_json:
@@ -346,9 +362,10 @@ def show(
 @subscriptions_app.command()
 def remove(
     sub_id: Annotated[str, typer.Argument(metavar="ID", help="the subscription id")],
+    data_dir: DataOption = None,
 ) -> None:
     """Delete a subscription (its past alerts stay)."""
-    settings = load_settings()
+    settings = settings_with_data(data_dir)
     with _reported(settings):
         if not _store(settings).remove(sub_id):
             raise CliError(f"no subscription {sub_id!r} (see `newsmon subscriptions list`)")
@@ -376,6 +393,8 @@ def _print_backtest(result: Backtest) -> None:
     for sample in result.samples:
         when = (sample.published or sample.fetched_at or datetime.min).strftime("%Y-%m-%d %H:%M")
         out.print(f"  {when}  {safe(sample.source)}: {safe(sample.title)}", highlight=False)
+    if (hidden := result.stories - len(result.samples)) > 0:
+        out.print(f"  +{hidden} more stor{'y' if hidden == 1 else 'ies'}", highlight=False)
 
 
 @subscriptions_app.command("test")
@@ -389,14 +408,17 @@ def backtest_command(
         str | None, typer.Option(help="time zone of the days (default: the subscription's)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    data_dir: DataOption = None,
 ) -> None:
     """Backtest: per day, the articles and stories a subscription would have alerted on."""
-    settings = load_settings()
+    settings = settings_with_data(data_dir)
     with _reported(settings):
         if sub_id is not None and query is not None:
             raise CliError("give a subscription ID or --query, not both")
         if sub_id is not None:
             subscription = _get(settings, sub_id)
+            if subscription.kind == "feed-health":
+                raise CliError(f"{sub_id} is a feed-health subscription: it matches no articles")
             query, zone = subscription.query, tz or subscription.tz
         elif query is not None:
             _store(settings).validate(query)
