@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from contract import NewsmonError, Subscription
+from newsmon.cluster_stage import require_cluster
 from newsmon.console import err, load_settings, safe
 from newsmon.data_option import DataOption, settings_with_data
 from newsmon.logs import setup_logging
@@ -52,6 +53,7 @@ def alert(
     from newsmon.runners.alert import run_alerter
 
     settings = load_settings()
+    require_cluster(settings, "alert")
     setup_logging(settings.log_level, settings.log_dir / "alert.log")
     stop = _stop_on_signals()
     try:
@@ -80,6 +82,7 @@ def notify(
     from newsmon.runners.notify import run_notifier
 
     settings = load_settings()
+    require_cluster(settings, "notify")
     setup_logging(settings.log_level, settings.log_dir / "notify.log")
     stop = _stop_on_signals()
     backends = ClusterBackends(settings)

@@ -15,6 +15,7 @@ from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
 from newsmon.archive_cli import archive_app
 from newsmon.cluster.backends import ClusterBackends
+from newsmon.cluster_stage import require_cluster
 from newsmon.console import err, load_settings, out, safe
 from newsmon.export_cli import export
 from newsmon.feeds_cli import feeds_app
@@ -65,6 +66,7 @@ def poll(
     from newsmon.runners.poll import PollSummary, poll_feeds
 
     settings = load_settings()
+    require_cluster(settings, "poll")
     setup_logging(settings.log_level, None if once else settings.log_dir / "poll.log")
     progress = Progress(
         TextColumn("polling"),
@@ -124,6 +126,7 @@ def process() -> None:
     from newsmon.runners.process import run_processor
 
     settings = load_settings()
+    require_cluster(settings, "process")
     setup_logging(settings.log_level, settings.log_dir / "process.log")
     try:
         run_processor(settings)
@@ -141,6 +144,7 @@ def index(
     from newsmon.runners.index import run_indexer
 
     settings = load_settings()
+    require_cluster(settings, "index")
     setup_logging(settings.log_level, settings.log_dir / "index.log")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -160,6 +164,7 @@ def setup() -> None:
     from sinks.elasticsearch.writer import ElasticsearchSink
 
     settings = load_settings()
+    require_cluster(settings, "setup")
     try:
         ensure_topics(settings)
         index_name = ElasticsearchSink(make_es(settings), settings.index_alias).setup()

@@ -23,6 +23,7 @@ from ingest.pages import Page, PageFetcher, looks_like_html
 from ingest.politeness import HostLimiter
 from ingest.robots import RobotsCache
 from newsmon.cluster.backends import ClusterBackends
+from newsmon.cluster_stage import require_cluster
 from newsmon.console import err, load_settings, out, safe
 from newsmon.http_client import guarded_async_client
 from newsmon.logs import setup_logging
@@ -45,6 +46,7 @@ def fulltext(
     """Run the full-text stage: news.articles.polled -> each article's page fetched and
     extracted -> news.articles.raw."""
     settings = load_settings()
+    require_cluster(settings, "fulltext")
     setup_logging(settings.log_level, settings.log_dir / "fulltext.log")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
