@@ -27,6 +27,7 @@ from newsmon.http_client import refused_channel
 from newsmon.metrics import http as metrics
 from newsmon.settings import Settings
 from newsmon.since import moment_since
+from newsmon.web import install_web
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.elasticsearch.errors import is_transient
@@ -278,9 +279,12 @@ def create_app(settings: Settings) -> FastAPI:
         version=version("newsmon"),
         description="Alert subscriptions on the news stream: manage them, backtest their "
         "queries on past articles, and read the alerts they produced.",
+        docs_url=None,  # served by install_web from bundled files (no CDN)
+        redoc_url=None,
     )
     app.state.backend = Backend(settings)
     app.include_router(router)
+    install_web(app)  # the page at /, its static files, /docs
     metrics.install(app, settings, app.state.backend.backends.mode)
     _handlers(app, settings)
     return app

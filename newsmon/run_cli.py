@@ -31,6 +31,7 @@ from newsmon.subscriptions_cli import CliError, load_file, store_subscription
 
 if TYPE_CHECKING:
     from newsmon.runners.run import Pipeline
+    from newsmon.web.server import WebServer
 
 STATUS_EVERY = 30.0
 """Seconds between status lines when the terminal cannot show a live one (a log, a pipe)."""
@@ -103,6 +104,13 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="poll every feed once, process it all, then exit")
     ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="web view's port (NEWSMON_API_PORT)"),
+    ] = None,
+    web: Annotated[
+        bool, typer.Option("--web/--no-web", help="serve the web view and API while running")
+    ] = True,
 ) -> None:
     """Monitor feeds on one machine: poll, tag, store, alert and notify in one process.
 
@@ -133,6 +141,7 @@ def run(
         raise typer.Exit(1) from exc
     subs = f"{count}" + (f" ({loaded} from {subscriptions})" if subscriptions else "")
     _banner(console, settings, backends, feeds, subs, new_data)
+    view = _web_view(console, settings, backends, port) if web and not once else None
     status = RunStatus(feeds=len(feed_list))
     with FeedStateStore(settings.state_db) as states:  # a restart knows what is due already
         for feed in feed_list:
@@ -153,7 +162,11 @@ def run(
     if once:
         _run_once(pipeline, console)
     else:
-        _run_live(pipeline, console, status)
+        try:
+            _run_live(pipeline, console, status)
+        finally:
+            if view is not None:
+                view.stop()
     try:
         pipeline.raise_errors()
     except (NewsmonError, RuntimeError) as exc:
@@ -174,6 +187,28 @@ def run(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def _web_view(
+    console: Console, settings: Settings, backends: Backends, port: int | None
+) -> "WebServer | None":
+    """Start the web view on the run's data and mode; a taken port is one line, not fatal."""
+    from newsmon.web.server import PortTaken, WebServer
+
+    update: dict[str, object] = {"mode": backends.mode}
+    if port is not None:
+        update["api_port"] = port
+    try:
+        view = WebServer(settings.model_copy(update=update))
+    except PortTaken as exc:
+        console.print(
+            f"  web view: off, cannot listen on {safe(exc)} (--port N picks another)",
+            highlight=False,
+        )
+        return None
+    view.start()
+    console.print(f"  web view: {view.url} · API docs: {view.url}docs", highlight=False)
+    return view
 
 
 def _stop_on_signals(stop: threading.Event, console: Console) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from contract import Article
+from contract import Article, TopicMatch
 from sinks.backtest import Backtest, BacktestSample
 
 SNIPPET = 240
@@ -24,6 +24,9 @@ class SearchHit(BacktestSample):
     flags: list[str] = Field(default_factory=list)
     text_source: str = "feed"
     canonical_url: str | None = None
+    topic_matches: list[TopicMatch] = Field(
+        default_factory=list, description="each topic with its score and evidence sentences"
+    )
 
     @classmethod
     def of(cls, article: Article) -> "SearchHit":
@@ -43,6 +46,7 @@ class SearchHit(BacktestSample):
             flags=list(article.flags),
             text_source=article.text_source,
             canonical_url=article.canonical_url,
+            topic_matches=list(article.topics),
         )
 
 
