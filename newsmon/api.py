@@ -15,18 +15,17 @@ from typing import Annotated, Any
 import uvicorn
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from contract import Alert, ConfigError, InvalidQuery, Subscription, TransientError
 from newsmon.backend_choice import backends_for
 from newsmon.backends import AlertRecorder, Subscriptions
 from newsmon.es_clients import make_es
-from newsmon.http_client import refused_channel
 from newsmon.metrics import http as metrics
 from newsmon.settings import Settings
 from newsmon.since import moment_since
+from newsmon.subscriptions_post import REQUEST_BODY, store_posted
 from newsmon.web import install_web
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
@@ -95,8 +94,8 @@ def _backend(request: Request) -> Backend:
     return backend
 
 
-async def _raw_json(request: Request) -> Any:
-    return await request.json()
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
 
 
 BackendDep = Annotated[Backend, Depends(_backend)]
@@ -137,28 +136,23 @@ def healthz(backend: BackendDep) -> Health:
     response_model=Subscription,
     responses={**BAD_QUERY, 409: {"description": "the id exists (use ?replace=true)"}},
     tags=["subscriptions"],
+    openapi_extra=REQUEST_BODY,
 )
 def add_subscription(
-    subscription: Subscription,
-    raw: Annotated[Any, Depends(_raw_json)],
+    body: Annotated[bytes, Depends(_raw_body)],
     backend: BackendDep,
     replace: Annotated[bool, Query(description="overwrite a subscription with this id")] = False,
 ) -> JSONResponse:
-    """Store a subscription after Elasticsearch checked its query; unknown fields are refused."""
-    try:
-        Subscription.model_validate(raw, extra="forbid")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from exc
-    if why := refused_channel(subscription, backend.settings.address_policy()):
-        raise HTTPException(400, f"invalid subscription: {why}")
-    store = backend.subscriptions
-    existing = store.get(subscription.id)
-    if existing is not None and not replace:
-        raise HTTPException(409, f"subscription {subscription.id!r} exists; use ?replace=true")
-    if existing is not None and "created_at" not in raw:
-        subscription = subscription.model_copy(update={"created_at": existing.created_at})
-    store.put(subscription)
-    return _masked(subscription, 201)
+    """Store subscriptions after the store checked their queries; unknown fields are refused.
+
+    The body is what `newsmon subscriptions add --file` reads: one subscription (answered with
+    it), a list or `{subscriptions: [...]}` (answered with the list), in JSON or YAML.
+    """
+    policy = backend.settings.address_policy()
+    stored, single = store_posted(body, backend.subscriptions, policy, replace)
+    if single:
+        return _masked(stored[0], 201)
+    return JSONResponse([s.public() for s in stored], status_code=201)
 
 
 @router.get("/subscriptions", response_model=list[Subscription], tags=["subscriptions"])

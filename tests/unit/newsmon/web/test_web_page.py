@@ -1,0 +1,83 @@
+"""The page over an embedded store, through the app (no browser): feed text is escaped,
+evidence is marked, a bad search or form is an inline error, and /docs needs no CDN."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contract import Article, Evidence, TopicMatch
+from newsmon.api import create_app
+from newsmon.settings import Settings
+from sinks.sqlite.articles import SqliteArticleStore
+
+HOSTILE = '<script>alert("x")</script> Ceasefire talks'
+
+
+@pytest.fixture
+def client(tmp_path: Path, make_article: Callable[..., Article]) -> TestClient:
+    now = datetime.now(UTC)
+    article = make_article(
+        title=HOSTILE,
+        text="Both sides agreed to a ceasefire in Kyiv.",
+        published=now,
+        fetched_at=now,
+        topics=[
+            TopicMatch(
+                topic="ceasefire",
+                score=2.0,
+                evidence=[
+                    Evidence(
+                        rule="r", sentence="Both sides agreed to a ceasefire.", terms=["ceasefire"]
+                    )
+                ],
+            )
+        ],
+    )
+    settings = Settings(data_dir=tmp_path, mode="embedded")
+    store = SqliteArticleStore(settings.articles_db)
+    store.write_batch([article])
+    store.close()
+    return TestClient(create_app(settings))
+
+
+def test_feed_text_is_escaped_and_evidence_marked(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Ceasefire talks" in page.text
+    assert "Both sides agreed to a <mark>ceasefire</mark>." in page.text
+    assert 'id="volume-chart"' in page.text
+    assert "<polyline" in page.text
+
+
+def test_a_bad_query_is_the_cli_message_inline(client: TestClient) -> None:
+    page = client.get("/", params={"q": "topics:(("})
+    assert page.status_code == 400
+    assert 'id="search-error">error: invalid query &#39;topics:((&#39;:' in page.text
+
+
+def test_a_search_lists_its_hits(client: TestClient) -> None:
+    page = client.get("/", params={"q": "topics:ceasefire"})
+    assert page.status_code == 200
+    assert "1 article(s) match" in page.text
+
+
+def test_a_form_error_names_the_field(client: TestClient) -> None:
+    page = client.post(
+        "/web/subscriptions",
+        data={"id": "Bad Id!", "name": "x", "owner": "web", "query": "kyiv", "days": "7"},
+    )
+    assert page.status_code == 400
+    assert 'id="form-error">error: invalid subscription: id:' in page.text
+
+
+def test_docs_load_swagger_ui_from_here(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404
