@@ -28,6 +28,7 @@ from newsmon.console import err, out, safe
 from newsmon.data_option import DataOption, settings_with_data
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
+from newsmon.subscription_input import NotSubscriptions, read_subscriptions
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.elasticsearch.errors import is_transient
 
@@ -109,19 +110,11 @@ def validation_message(exc: ValidationError) -> str:
 
 
 def load_file(path: Path) -> list[dict[str, Any]]:
-    """Subscriptions from a YAML or JSON file (JSON is YAML): one mapping of subscription
-    fields, a list of them, or ``{subscriptions: [...]}``."""
+    """Subscriptions from a YAML or JSON file (see :func:`read_subscriptions`)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        return read_subscriptions(path.read_text(encoding="utf-8")).items
+    except (OSError, NotSubscriptions) as exc:
         raise CliError(f"{path}: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("subscriptions"), list):
-        data = data["subscriptions"]
-    items = data if isinstance(data, list) else [data]
-    for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise CliError(f"{path}: item {n}: expected a mapping of subscription fields")
-    return items
 
 
 def store_subscription(
