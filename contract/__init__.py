@@ -4,7 +4,14 @@ This package is the bottom layer: it imports nothing from the stages or the appl
 """
 
 from contract.addresses import AddressPolicy, AllowEntry, blocked_kind
-from contract.alert import Alert, AlertArticle, ClauseMatch, SpikeNumbers, alert_id
+from contract.alert import (
+    Alert,
+    AlertArticle,
+    ClauseMatch,
+    FeedHealthNumbers,
+    SpikeNumbers,
+    alert_id,
+)
 from contract.article import (
     SCHEMA_VERSION,
     Article,
@@ -62,6 +69,7 @@ __all__ = [
     "ErrorEnvelope",
     "Evidence",
     "FeedError",
+    "FeedHealthNumbers",
     "FeedPoll",
     "InvalidQuery",
     "KafkaChannel",

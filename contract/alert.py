@@ -67,13 +67,29 @@ class SpikeNumbers(BaseModel):
     min_count: int
 
 
+class FeedHealthNumbers(BaseModel):
+    """Why a feed-health alert fired: which feed, since when, and its numbers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feed: str = Field(description="the feed's name")
+    url: str = Field(description="the feed's URL")
+    health: Literal["failing", "quiet"]
+    why: str = Field(description="one line, as `newsmon feeds status` says it")
+    since: datetime = Field(description="when the episode began (first failure, or found quiet)")
+    error: str = Field("", description="the latest error of a failing feed")
+    last_day: int = Field(description="articles in the last 24 hours")
+    usual_per_day: float = Field(description="the median of the feed's past days")
+    per_day: list[int] = Field(default_factory=list, description="articles per day, oldest first")
+
+
 class Alert(BaseModel):
     """A subscription matched: what, why, and how many copies of the story there are so far."""
 
     schema_version: int = ALERT_SCHEMA_VERSION
     alert_id: str
     version: int = Field(1, ge=1, description="1 when created; +1 for every later copy")
-    kind: Literal["match", "spike"] = "match"
+    kind: Literal["match", "spike", "feed-health"] = "match"
     subscription_id: str
     subscription_name: str = ""
     owner: str = ""
@@ -87,6 +103,7 @@ class Alert(BaseModel):
     topics: list[TopicMatch] = Field(default_factory=list, description="with evidence sentences")
     entities: list[str] = Field(default_factory=list, description="canonical entity names")
     spike: SpikeNumbers | None = None
+    feed_health: FeedHealthNumbers | None = None
     replayed: bool = Field(
         False, description="raised by replayed history (``newsmon replay --alerts``), not live"
     )

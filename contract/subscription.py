@@ -5,6 +5,7 @@ enriched article, see :data:`QUERY_FIELDS`. Subscriptions are stored as percolat
 Elasticsearch; this module only defines their shape and checks what can be checked offline.
 """
 
+import fnmatch
 import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Literal
@@ -204,7 +205,11 @@ class Subscription(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     owner: str = Field(min_length=1, max_length=200)
     query: str = Field(min_length=1, max_length=10_000, description="Lucene query-string syntax")
-    kind: Literal["match", "spike"] = "match"
+    kind: Literal["match", "spike", "feed-health"] = Field(
+        "match",
+        description="match: articles; spike: a surge of stories; feed-health: a feed failing "
+        "or quiet (its query is then a glob over feed names or URLs, `*` for every feed)",
+    )
     channels: list[Channel] = Field(min_length=1)
     mode: Literal["immediate", "digest"] = "immediate"
     digest: Digest | None = Field(None, description="required when mode is 'digest'")
@@ -229,15 +234,32 @@ class Subscription(BaseModel):
             )
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _feeds_query(cls, data: object) -> object:
+        """A feed-health subscription watches every feed unless its query names some."""
+        if isinstance(data, dict) and data.get("kind") == "feed-health" and not data.get("query"):
+            return {**data, "query": "*"}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> "Subscription":
         if self.mode == "digest" and self.digest is None:
             raise ValueError("mode 'digest' needs a digest schedule (every, at, tz)")
         if self.kind == "spike" and self.spike is None:
             raise ValueError("kind 'spike' needs spike settings (window_minutes, factor, ...)")
-        if self.kind == "match" and self.spike is not None:
+        if self.kind != "spike" and self.spike is not None:
             raise ValueError("spike settings are only for kind 'spike'")
         return self
+
+    def watches_feed(self, name: str, url: str) -> bool:
+        """A feed-health subscription's query, as a case-insensitive glob (``*``, ``?``,
+        ``[...]``) over the feed's name or URL; ``a | b`` is either."""
+        patterns = [p.strip().casefold() for p in self.query.split("|") if p.strip()]
+        return any(
+            fnmatch.fnmatchcase(name.casefold(), p) or fnmatch.fnmatchcase(url.casefold(), p)
+            for p in patterns
+        )
 
     @property
     def tz(self) -> str:

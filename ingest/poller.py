@@ -97,6 +97,7 @@ class FeedBatch:
         issues: entries skipped or repaired in this poll, per reason.
         notes: what was off with the feed as a whole (its encoding, lenient XML, ...).
         seen: (article id, content hash) to record once published.
+        duration_ms: how long the fetch and parse took (0 for a disabled feed).
     """
 
     feed: FeedSpec
@@ -108,6 +109,7 @@ class FeedBatch:
     issues: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     seen: list[tuple[str, str | None]] = field(default_factory=list)
+    duration_ms: float = 0.0
 
     @property
     def updated(self) -> int:
@@ -237,13 +239,15 @@ class Poller:
             self._due[feed.url] = math.inf
             return FeedBatch(feed, "disabled", [], state, f"feed {feed.name!r}: {state.disabled}")
         async with semaphore:
+            started = time.monotonic()
             try:
-                return await self._fetch_and_parse(client, feed, state)
+                batch = await self._fetch_and_parse(client, feed, state)
             except FeedError as exc:
-                return self._failed(feed, state, exc)
+                batch = self._failed(feed, state, exc)
             except Exception as exc:  # one broken feed must not stop the others
                 log.exception("feed %r: unexpected error", feed.name)
-                return self._failed(feed, state, FeedError(feed.name, f"{exc!r}", transient=False))
+                batch = self._failed(feed, state, FeedError(feed.name, f"{exc!r}", transient=False))
+            return replace(batch, duration_ms=(time.monotonic() - started) * 1000)
 
     async def _fetch_and_parse(
         self, client: httpx.AsyncClient, feed: FeedSpec, state: FeedState

@@ -5,6 +5,7 @@ history says (:func:`ingest.feed_health.evaluate`): ``health``, ``why``, ``per_d
 ``usual_per_day``. Reads the state database of the data dir; no server needed, either mode.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ def health_rules(settings: Settings) -> HealthRules:
 
 
 def evaluate_feeds(
-    settings: Settings, feeds: list[tuple[str, str | None]] | None, now: datetime
+    settings: Settings, feeds: Sequence[tuple[str, str | None]] | None, now: datetime
 ) -> list[tuple[str, str | None, FeedState | None, FeedHealth]]:
     """(url, name, state, health) of each feed: ``feeds`` (url, name) in order, or else every
     feed in the state database by URL."""
@@ -62,9 +63,7 @@ def feed_health_rows(
             None lists every feed in the state database, by URL.
         now: the time to judge at (aware).
     """
-    listed: list[tuple[str, str | None]] | None = None
-    if feeds is not None:
-        listed = [(f.url, f.name) for f in feeds]
+    listed = None if feeds is None else [(f.url, f.name) for f in feeds]
     rows = []
     for url, name, state, health in evaluate_feeds(settings, listed, now):
         row = feed_report(url, name, state)

@@ -7,9 +7,9 @@ why. Reads the data dir only: no server needed, either mode.
 
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -19,7 +19,7 @@ from contract import NewsmonError
 from ingest import FeedSpec, FeedStateStore, load_feeds
 from newsmon.console import err, out, safe
 from newsmon.data_option import DataOption, settings_with_data
-from newsmon.feed_report import feed_report
+from newsmon.feed_health import feed_health_rows
 from newsmon.settings import Settings
 
 feeds_app = typer.Typer(help="The feeds' health: last poll, errors, skipped entries.")
@@ -74,6 +74,22 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {reason}" for reason, n in counts.items()) or "-"
 
 
+_HEALTH_STYLE = {"ok": "green", "quiet": "yellow", "failing": "red", "disabled": "red"}
+
+
+def _health(health: str, text: str | None = None) -> str:
+    """``text`` (default: the health) in the health's colour."""
+    style = _HEALTH_STYLE.get(health)
+    text = health if text is None else text
+    return f"[{style}]{text}[/]" if style else text
+
+
+def _days(per_day: list[list[Any]], usual: float) -> str:
+    """``articles/day (last 7): 30 28 31 2 · usual 30``: the last week against the usual day."""
+    recent = [str(count) for _, count in per_day[-7:]]
+    return f"articles/day (last {len(recent)}): {' '.join(recent)} · usual {usual:g}"
+
+
 @feeds_app.command()
 def status(
     feeds: FeedsOption = None,
@@ -85,21 +101,16 @@ def status(
     """Every feed: last success, last error, next poll, failures, articles, skipped entries."""
     settings = _settings(data)
     listed = _feeds(settings, feeds)
-    with FeedStateStore(settings.state_db) as store:
-        states = store.all()
-    if listed is None:
-        rows = [feed_report(url, None, state) for url, state in sorted(states.items())]
-    else:
-        rows = [feed_report(f.url, f.name, states.get(f.url)) for f in listed]
+    rows = feed_health_rows(settings, listed, datetime.now(UTC))
     if as_json:
         sys.stdout.write(orjson.dumps(rows).decode() + "\n")
         return
     now = time.time()
-    table = Table("feed", "state", "last ok", "next", "fails", "articles", "skipped")
+    table = Table("feed", "health", "last ok", "next", "fails", "articles", "skipped")
     for row in rows:
         table.add_row(
             safe(row["name"]),
-            safe(row["state"]),
+            _health(row["health"]),
             _ago(row["last_ok"], now),
             _ago(row["next_due"], now),
             str(row["failures"]),
@@ -109,6 +120,10 @@ def status(
     out.print(table)
     for row in rows:
         lines = []
+        if row["health"] != "never":
+            lines.append(_health(row["health"], safe(row["why"])))
+        if row["usual_per_day"] or any(count for _, count in row["per_day"]):
+            lines.append(_days(row["per_day"], row["usual_per_day"]))
         if row["state"] in ("failed", "disabled") and row["last_error"]:
             lines.append(f"[red]{safe(row['last_error'])}[/]")
         if row["fetch_url"] != row["url"]:

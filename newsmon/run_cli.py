@@ -157,7 +157,11 @@ def run(
 
     from newsmon.runners.run import Pipeline  # loads spaCy's modules: not for `--help`
 
-    pipeline = Pipeline(settings, backends, feeds, status, show_alert)
+    def say(markup: str) -> None:
+        with printing:
+            console.print(markup, highlight=False)
+
+    pipeline = Pipeline(settings, backends, feeds, status, show_alert, say=say)
     _stop_on_signals(pipeline.stop, console)
     if once:
         _run_once(pipeline, console)

@@ -17,6 +17,7 @@ from newsmon.backends import Backends
 from newsmon.http_client import guarded_async_client
 from newsmon.metrics import stages as metrics
 from newsmon.runners.archiving import open_archive
+from newsmon.runners.feed_watch import FeedWatch
 from newsmon.settings import Settings
 from newsmon.transport import Producer
 
@@ -113,6 +114,7 @@ async def poll_feeds(
             settings.parse_memory * 2**20,
             settings.article_max_chars,
         ) as parser,
+        FeedWatch.open(settings, backends, feeds) as watch,
     ):
         poller = Poller(
             feeds,
@@ -146,6 +148,7 @@ async def poll_feeds(
                 metrics.FEED_POLLS.labels(batch.status).inc()
                 metrics.count_articles("polled", published)
                 summary.add(batch, published)
+                await asyncio.to_thread(watch.polled, batch, published)
                 log.info(
                     "feed %r: %s, %d article(s) published (%d new version(s))%s",
                     batch.feed.name,

@@ -19,6 +19,7 @@ from ingest import FeedBatch
 from newsmon.backends import Backends
 from newsmon.runners.alert import AlertStats, run_alerter
 from newsmon.runners.archiving import prune_archive
+from newsmon.runners.failing_feeds import FailingFeeds
 from newsmon.runners.fulltext import FulltextStats, run_fulltext
 from newsmon.runners.index import IndexStats, run_indexer
 from newsmon.runners.notify import NotifyStats, run_notifier
@@ -43,6 +44,8 @@ class Pipeline:
     errors: list[BaseException] = field(default_factory=list)
     polled: PollSummary | None = None
     """What the poll stage did (after it returned)."""
+    say: Callable[[str], None] | None = None
+    """Prints one line of Rich markup: a feed's first failure is named there."""
 
     def _guard(self, name: str, body: Callable[[], object]) -> Callable[[], None]:
         """Run a stage; if it dies, say so and stop the others (never a silent half-pipeline)."""
@@ -73,8 +76,12 @@ class Pipeline:
             )
             waiter.start()
 
+            failing = FailingFeeds(self.say) if self.say is not None else None
+
             def on_batch(batch: FeedBatch, published: int) -> None:
                 self.status.feed_polled(batch, published)
+                if failing is not None:
+                    failing.polled(batch)
 
             self.polled = await poll_feeds(
                 self.settings, self.backends, str(self.feeds_file), once, on_batch, stop

@@ -134,8 +134,10 @@ class SubscriptionStore:
             raise InvalidQuery(query, parser_message("; ".join(errors) or "invalid"))
 
     def put(self, subscription: Subscription, *, refresh: bool = True) -> None:
-        """Store (create or replace) a subscription after validating its query."""
-        self.validate(subscription.query)
+        """Store (create or replace) a subscription after validating its query (a feed-health
+        subscription's query is a glob over feeds, not an article query)."""
+        if subscription.kind != "feed-health":
+            self.validate(subscription.query)
         self.es.index(
             index=self.index,
             id=subscription.id,
@@ -192,7 +194,10 @@ class SubscriptionStore:
     def document(self, subscription: Subscription) -> dict[str, Any]:
         """The stored form of ``subscription``: its percolator query and the subscription."""
         return {
-            "query": es_query(subscription.query),
+            # A feed-health subscription is never percolated: it matches no article.
+            "query": {"match_none": {}}
+            if subscription.kind == "feed-health"
+            else es_query(subscription.query),
             "newsmon": {
                 "id": subscription.id,
                 "owner": subscription.owner,

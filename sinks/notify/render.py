@@ -3,7 +3,8 @@
 Every format shows the same facts (:class:`Facts`): title and link, source and time (in the
 subscription's zone), why it matched (each clause with ✓/✗ and its hits), topics with one
 evidence sentence, entities, "N copies from sources ..." once a story has several copies, and
-the numbers behind a spike. HTML escapes every value; Slack escapes ``& < >`` as its docs ask.
+the numbers behind a spike, or a feed failing or quiet. HTML escapes every value; Slack
+escapes ``& < >`` as its docs ask.
 """
 
 import html
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from contract import Alert, ClauseMatch
+from contract import Alert, ClauseMatch, FeedHealthNumbers
 from sinks.notify.notice import Notice
 
 SLACK_SECTION_CHARS = 2900  # Slack refuses section text over 3000 characters
@@ -52,8 +53,27 @@ def _number(value: float) -> str:
     return "∞" if math.isinf(value) else f"{value:.1f}"
 
 
+def feed_health_facts(numbers: FeedHealthNumbers, tz: str) -> Facts:
+    """A feed failing or quiet: the feed, why (with its numbers) and its recent days."""
+    lines = [numbers.why]
+    if numbers.per_day:
+        days = ", ".join(str(n) for n in numbers.per_day)
+        lines.append(
+            f"Articles per day, oldest first: {days} (usually {numbers.usual_per_day:g}/day)"
+        )
+    return Facts(
+        title=f"Feed {numbers.health}: {numbers.feed}",
+        url=numbers.url,
+        source=numbers.feed,
+        when=_when(numbers.since, tz),
+        lines=tuple(lines),
+    )
+
+
 def facts(alert: Alert, tz: str) -> Facts:
     """The facts of ``alert``, times shown in ``tz``."""
+    if alert.feed_health is not None:
+        return feed_health_facts(alert.feed_health, tz)
     article = alert.article or alert.latest
     title = (article.title if article else "") or (
         f"Spike: {alert.query}" if alert.kind == "spike" else alert.story_id or alert.alert_id

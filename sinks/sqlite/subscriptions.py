@@ -53,8 +53,10 @@ class SqliteSubscriptionStore(SqliteBase):
         compile_query(query)
 
     def put(self, subscription: Subscription, *, refresh: bool = True) -> None:
-        """Store (create or replace) a subscription after validating its query."""
-        self.validate(subscription.query)
+        """Store (create or replace) a subscription after validating its query (a feed-health
+        subscription's query is a glob over feeds, not an article query)."""
+        if subscription.kind != "feed-health":
+            self.validate(subscription.query)
         with sqlite_errors(f"storing subscription {subscription.id!r}"), self._write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, ?, ?, ?)",
