@@ -20,6 +20,7 @@ from newsmon.console import err, load_settings, out, safe
 from newsmon.export_cli import export
 from newsmon.feeds_cli import feeds_app
 from newsmon.fulltext_cli import extract, fulltext
+from newsmon.kibana.commands import kibana_app
 from newsmon.logs import setup_logging
 from newsmon.quality_cli import eval_command, taxonomy_app
 from newsmon.reindex_cli import reindex
@@ -237,6 +238,7 @@ app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(archive_app, name="archive")
+app.add_typer(kibana_app, name="kibana")
 app.command()(fulltext)
 app.command()(extract)
 app.command()(alert)
