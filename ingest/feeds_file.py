@@ -3,6 +3,7 @@
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from contract import ConfigError
+from ingest.demo_dates import parse_anchor
 
 DEFAULT_INTERVAL = 900.0
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -31,6 +33,8 @@ class FeedSpec:
             feed's text is short), ``always``, ``never``; None: the setting's default.
         mirror: a local directory the feed's article pages are read from instead of the web
             (the URL's path + ``.html``): offline demos, saved sites, tests.
+        shift_dates_from: a sample feed's newest moment: its dates are moved forward by whole
+            days so that moment falls in the last 24 hours (see :mod:`ingest.demo_dates`).
     """
 
     name: str
@@ -38,6 +42,7 @@ class FeedSpec:
     interval: float = DEFAULT_INTERVAL
     fulltext: FulltextMode | None = None
     mirror: str | None = None
+    shift_dates_from: datetime | None = None
 
 
 def parse_interval(value: object) -> float:
@@ -133,7 +138,7 @@ def _to_spec(path: Path, index: int, entry: object) -> FeedSpec:
         entry = {"url": entry}
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping with 'url', got {entry!r}")
-    unknown = set(entry) - {"url", "name", "interval", "fulltext", "mirror"}
+    unknown = set(entry) - {"url", "name", "interval", "fulltext", "mirror", "shift_dates_from"}
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
     url = entry.get("url")
@@ -163,7 +168,20 @@ def _to_spec(path: Path, index: int, entry: object) -> FeedSpec:
         if not folder.is_dir():
             raise ConfigError(f"{where}: field 'mirror': {str(folder)!r} is not a directory")
         mirror = str(folder)
-    return FeedSpec(name=name.strip(), url=url, interval=interval, fulltext=fulltext, mirror=mirror)
+    shift_from = entry.get("shift_dates_from")
+    if shift_from is not None:
+        try:
+            shift_from = parse_anchor(shift_from)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: field 'shift_dates_from': {exc}") from exc
+    return FeedSpec(
+        name=name.strip(),
+        url=url,
+        interval=interval,
+        fulltext=fulltext,
+        mirror=mirror,
+        shift_dates_from=shift_from,
+    )
 
 
 def _resolve_url(url: str, base: Path, where: str) -> str:
