@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from newsmon.web.chart import Chart, volume_chart
 from sinks.article_queries import ArticleQueries, SearchHit, SearchResult
 
-LATEST = 15
+LATEST = 10
 ENTITY_SAMPLE = 200
 """Top entities are counted over this many of the newest articles (the stores aggregate no
 entities): each article counts once per entity among its eight most mentioned."""

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from newsmon.web import subscription_form
+from newsmon.web.evidence import evidence_lines
 from newsmon.web.highlight import highlighted
 from newsmon.web.page import build_page
 from newsmon.web.subscription_form import FormOutcome
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["highlighted"] = highlighted
+templates.env.filters["evidence_lines"] = evidence_lines
 router = APIRouter(include_in_schema=False)
 
 
