@@ -49,6 +49,24 @@ def test_every_line_is_a_saved_object_with_unique_readable_id() -> None:
     assert all(obj["typeMigrationVersion"] and obj["coreMigrationVersion"] for obj in raw)
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_versions_suit_kibana_8_8_and_later() -> None:
+    """Kibana refuses an object whose migration version is newer than its own last migration
+    of that type, and migrates older ones up: nothing newer than 8.8.0 here, nothing older than
+    8.0.0 (the multi-space conversion), Lens from 8.6.0 (its ``formBased`` state)."""
+    for line in DEFAULT_FILE.read_text().splitlines():
+        obj = json.loads(line)
+        assert obj["coreMigrationVersion"] == "8.8.0"
+        version = _version(obj["typeMigrationVersion"])
+        assert (8, 0, 0) <= version <= (8, 8, 0), obj["id"]
+        if obj["type"] == "lens":
+            assert version >= (8, 6, 0)
+            assert "formBased" in obj["attributes"]["state"]["datasourceStates"]
+
+
 def test_references_resolve_inside_the_file(objects: list[SavedObject]) -> None:
     assert problems(objects) == []
     known = {(o.type, o.id) for o in objects}
