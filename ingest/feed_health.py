@@ -89,13 +89,15 @@ def per_day(polls: Sequence[FeedPoll], now: datetime, days: int) -> list[tuple[d
     return list(counts.items())
 
 
-def _windows(polls: Sequence[FeedPoll], now: datetime, days: int) -> tuple[int, list[int]]:
+def _windows(
+    polls: Sequence[FeedPoll], now: datetime, days: int, first: datetime
+) -> tuple[int, list[int]]:
     """Articles in the last 24 h, and in each earlier full 24-hour window the history covers.
 
-    A window counts only if it starts after the feed's first recorded poll, so a new feed's
-    first poll (its whole backlog at once) and the days before it never enter the usual day.
+    A window counts only if it starts at or after the feed's first recorded poll (``first``),
+    and holds what came after its start, so a new feed's first poll (its whole backlog at once)
+    and the days before it never enter the usual day.
     """
-    first = polls[0].polled_at if polls else now
     last_day = sum(p.articles for p in polls if now - DAY < p.polled_at <= now)
     past: list[int] = []
     for back in range(1, days + 1):
@@ -124,20 +126,24 @@ def evaluate(
     polls: Sequence[FeedPoll],
     now: datetime,
     rules: HealthRules | None = None,
+    first_poll: datetime | None = None,
 ) -> FeedHealth:
     """The health of one feed.
 
     Args:
         state: the feed's latest state (None if it was never polled).
-        polls: its recorded polls, oldest first (the last ``rules.days`` + 1 days suffice).
+        polls: its recorded polls (the last ``rules.days`` + 1 days suffice).
         now: the time to judge at (aware).
         rules: the thresholds (settings).
+        first_poll: the feed's oldest recorded poll, when ``polls`` are only the recent ones
+            (default: the oldest of ``polls``).
     """
     rules = rules or HealthRules()
     state = state or FeedState()
     polls = sorted((p for p in polls if p.polled_at <= now), key=lambda p: p.polled_at)
     days = per_day(polls, now, rules.days)
-    last_day, past = _windows(polls, now, rules.days)
+    first = first_poll or (polls[0].polled_at if polls else now)
+    last_day, past = _windows(polls, now, rules.days, first)
     usual = float(statistics.median(past)) if past else 0.0
 
     def health(

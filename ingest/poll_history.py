@@ -88,6 +88,14 @@ class PollHistory:
             )
         return out
 
+    def first_polls(self) -> dict[str, datetime]:
+        """When each feed's oldest kept poll was: where its history begins."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT feed_url, min(polled_at) FROM polls GROUP BY feed_url"
+            ).fetchall()
+        return {url: datetime.fromtimestamp(at, UTC) for url, at in rows}
+
     def prune(self, before: datetime) -> int:
         """Forget polls older than ``before``; returns how many were forgotten."""
         with self._lock, self._conn:

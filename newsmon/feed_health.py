@@ -36,6 +36,7 @@ def evaluate_feeds(
     rules = health_rules(settings)
     states: dict[str, FeedState] = {}
     polls: dict[str, list[FeedPoll]] = {}
+    first: dict[str, datetime] = {}
     if settings.state_db.exists():  # nothing polled yet: every feed is "never", no file made
         with (
             FeedStateStore(settings.state_db) as store,
@@ -44,9 +45,15 @@ def evaluate_feeds(
             states = store.all()
             # A day more than shown: the usual day needs full 24-hour windows.
             polls = history.since(now - timedelta(days=rules.days + 1))
+            first = history.first_polls()
     listed = feeds if feeds is not None else [(url, None) for url in sorted(states)]
     return [
-        (url, name, states.get(url), evaluate(states.get(url), polls.get(url, []), now, rules))
+        (
+            url,
+            name,
+            states.get(url),
+            evaluate(states.get(url), polls.get(url, []), now, rules, first.get(url)),
+        )
         for url, name in listed
     ]
 

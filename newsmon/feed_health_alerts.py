@@ -114,12 +114,7 @@ class FeedHealthWatcher:
                 if url in episodes:
                     self.episodes.end(url)
                 continue
-            episode = episodes.get(url)
-            if episode is not None and episode[0] == health.health:
-                since = episode[1]
-            else:
-                since = (health.since if health.health == "failing" else None) or now
-                self.episodes.start(url, health.health, since)
+            since = self._since(url, health, episodes.get(url), now)
             feed = name or (state.name if state else None) or url
             for subscription in watching:
                 if subscription.watches_feed(feed, url):
@@ -127,6 +122,22 @@ class FeedHealthWatcher:
                     if self.alerts.get(alert.alert_id) is None:
                         fresh.append(alert)
         return fresh
+
+    def _since(
+        self, url: str, health: FeedHealth, episode: tuple[str, datetime] | None, now: datetime
+    ) -> datetime:
+        """When the episode began: a failing feed's first failure after its last success (the
+        poll history says; a recovery and a new failure between two checks is a new episode),
+        else the first check that found it quiet (kept across restarts)."""
+        if health.health == "failing" and health.since is not None:
+            since = health.since
+        elif episode is not None and episode[0] == health.health:
+            return episode[1]
+        else:
+            since = now
+        if episode != (health.health, since):
+            self.episodes.start(url, health.health, since)
+        return since
 
     def confirm(self, alerts: list[Alert]) -> None:
         """Record published alerts, so later checks in the same episode stay quiet."""

@@ -149,3 +149,12 @@ def test_per_day_buckets_by_utc_date_oldest_first() -> None:
         (date(2026, 12, 6), 4),
         (date(2026, 12, 7), 5),
     ]
+
+
+def test_history_older_than_the_polls_read_counts_in_full() -> None:
+    """Only recent polls are read; the feed's first poll says where its history begins."""
+    polls = hourly(15, 1, NOW)[5:]
+    assert evaluate(ok_state(), polls, NOW, RULES).history_days == 13
+    older = evaluate(ok_state(), polls, NOW, RULES, first_poll=NOW - timedelta(days=30))
+    assert older.history_days == 14
+    assert older.usual_per_day == 24

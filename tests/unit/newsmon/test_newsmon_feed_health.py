@@ -16,11 +16,11 @@ NEW = "https://new.example/rss"
 
 
 def _history(path: Path) -> None:
-    """BUSY: 30 articles a day for 14 days, then 1 in the last day; BROKEN: failing for 5h."""
+    """BUSY: 30 articles a day for 29 days, then 1 in the last day; BROKEN: failing for 5h."""
     polls = [
         FeedPoll(feed="Busy", url=BUSY, polled_at=NOW - timedelta(hours=h), status="ok",
                  articles=(5 if h >= 24 else 0) + (1 if h == 4 else 0))
-        for h in range(15 * 24, -1, -4)
+        for h in range(30 * 24, -1, -4)  # older than the 15 days read: still a 14-day median
     ] + [
         FeedPoll(feed="Broken", url=BROKEN, polled_at=NOW - timedelta(hours=h), status="failed",
                  failures=6 - h, error="feed 'Broken': HTTP 503")
@@ -60,3 +60,20 @@ def test_no_state_db_lists_feeds_as_never_and_makes_no_file(tmp_path: Path) -> N
     rows = feed_health_rows(settings, [FeedSpec(url=NEW, name="New")], NOW)
     assert [(r["name"], r["health"]) for r in rows] == [("New", "never")]
     assert not settings.state_db.exists()
+
+
+def test_poll_history_reads_since_prunes_and_knows_each_feeds_first_poll(tmp_path: Path) -> None:
+    db = tmp_path / "feeds.sqlite3"
+    polls = [
+        FeedPoll(feed="Busy", url=BUSY, polled_at=NOW - timedelta(days=d), status="ok", articles=d)
+        for d in (70, 10, 1)
+    ] + [FeedPoll(feed="Broken", url=BROKEN, polled_at=NOW, status="failed", error="x")]
+    with PollHistory(db) as history:
+        history.add(polls)
+        assert history.first_polls() == {BUSY: NOW - timedelta(days=70), BROKEN: NOW}
+        recent = history.since(NOW - timedelta(days=15))
+        assert [p.articles for p in recent[BUSY]] == [10, 1]
+        assert recent[BROKEN] == [polls[-1]]
+        assert set(history.since(NOW, urls=[BROKEN])) == {BROKEN}
+        assert history.prune(NOW - timedelta(days=60)) == 1
+        assert history.first_polls()[BUSY] == NOW - timedelta(days=10)
