@@ -18,7 +18,7 @@ import orjson
 from elasticsearch import Elasticsearch
 
 from contract import ConfigError
-from newsmon.kibana.fields import RECORDS, data_view_id, lens_layers
+from newsmon.kibana.fields import data_view_id, lens_layers
 from newsmon.kibana.saved_objects import SavedObject, dashboard_panels
 
 METRICS = {"unique_count": "cardinality", "sum": "sum", "avg": "avg", "min": "min", "max": "max"}
@@ -150,9 +150,6 @@ def lens_queries(
         columns = layer["columns"]
         metrics = _metric_aggs(columns, where)
         bucketed = [c for c in layer["columnOrder"] if columns[c].get("isBucketed")]
-        for column_id in layer["columnOrder"]:
-            if columns[column_id].get("sourceField") == RECORDS and column_id in bucketed:
-                raise ConfigError(f"{where}: column {column_id} buckets records")
         aggs: dict[str, Any] = dict(metrics)
         for column_id in reversed(bucketed):
             agg = _bucket_agg(column_id, columns[column_id], columns, where)

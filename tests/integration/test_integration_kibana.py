@@ -196,3 +196,27 @@ def test_kibana_check_names_the_panel_whose_query_the_cluster_refuses(
         assert any(f"newsmon-top-sources ({index})" in line for line in failed), result.stderr
     finally:
         es.options(ignore_status=404).indices.delete(index=index)
+
+
+def test_a_filters_column_runs_on_the_cluster(es: Elasticsearch, corpus: dict[str, str]) -> None:
+    """Lens ``filters`` columns (none in the shipped panels yet) translate to a request the
+    cluster answers with one bucket per filter."""
+    objects = read_objects()
+    lens = next(o for o in objects if o.id == "newsmon-top-sources")
+    layer = lens.attributes["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]
+    layer["columns"]["source"].update(
+        operationType="filters",
+        sourceField=None,
+        params={
+            "filters": [
+                {"label": "wire", "input": {"language": "lucene", "query": 'source:"Wire One"'}},
+                {
+                    "label": "ceasefire",
+                    "input": {"language": "lucene", "query": "topics:ceasefire"},
+                },
+            ]
+        },
+    )
+    query = next(q for q in dashboard_queries(objects, corpus) if q.panel_id == lens.id)
+    result = run_query(es, query)
+    assert (result.buckets, sorted(result.sample)) == (2, ["ceasefire", "wire"])

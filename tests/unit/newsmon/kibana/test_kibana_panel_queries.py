@@ -57,20 +57,40 @@ def test_the_saved_search_is_its_newest_hits(objects: list[SavedObject]) -> None
     search = _by_id(objects)["newsmon-latest-articles"]
     assert search.body["sort"] == [{"published": {"order": "desc"}}]
     assert "topics" in search.body["_source"]
-    response = {"hits": {"total": {"value": 2}, "hits": [
-        {"_id": "1", "_source": {"title": "First"}}, {"_id": "2", "_source": {}},
-    ]}}  # fmt: skip
+    response = {
+        "hits": {
+            "total": {"value": 2},
+            "hits": [
+                {"_id": "1", "_source": {"title": "First"}},
+                {"_id": "2", "_source": {}},
+            ],
+        }
+    }
     result = read_result(search, response)
     assert (result.buckets, result.sample) == (2, ["First", "2"])
 
 
 def test_leaf_buckets_are_counted_only_when_non_empty(objects: list[SavedObject]) -> None:
     query = _by_id(objects)["newsmon-topic-country"]
-    response: dict[str, Any] = {"aggregations": {"topic": {"buckets": [
-        {"key": "ceasefire", "doc_count": 3, "country": {"buckets": [
-            {"key": "Ukraine", "doc_count": 2}, {"key": "Russia", "doc_count": 0}]}},
-        {"key": "elections", "doc_count": 1, "country": {"buckets": []}},
-    ]}}}  # fmt: skip
+    response: dict[str, Any] = {
+        "aggregations": {
+            "topic": {
+                "buckets": [
+                    {
+                        "key": "ceasefire",
+                        "doc_count": 3,
+                        "country": {
+                            "buckets": [
+                                {"key": "Ukraine", "doc_count": 2},
+                                {"key": "Russia", "doc_count": 0},
+                            ]
+                        },
+                    },
+                    {"key": "elections", "doc_count": 1, "country": {"buckets": []}},
+                ]
+            }
+        }
+    }
     result = read_result(query, response)
     assert (result.buckets, result.sample) == (1, ["ceasefire / Ukraine"])
     assert read_result(query, {"hits": {"hits": []}}).buckets == 0  # no index yet
@@ -84,15 +104,25 @@ def _lens(objects: list[SavedObject], panel: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda a: a["state"].update(query={"language": "kuery", "query": "source : x"}),
-         "only Lucene"),
+        (
+            lambda a: a["state"].update(query={"language": "kuery", "query": "source : x"}),
+            "only Lucene",
+        ),
         (lambda a: a["state"].update(filters=[{"meta": {}}]), "pinned filters"),
-        (lambda a: a["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]["columns"]
-         ["stories"].update(operationType="percentile"), "stories \\(percentile\\)"),
-        (lambda a: a["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]["columns"]
-         ["topic"].update(operationType="range"), "topic \\(range\\)"),
+        (
+            lambda a: a["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]["columns"][
+                "stories"
+            ].update(operationType="percentile"),
+            "stories \\(percentile\\)",
+        ),
+        (
+            lambda a: a["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]["columns"][
+                "topic"
+            ].update(operationType="range"),
+            "topic \\(range\\)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_what_is_not_translated_is_refused_by_name(
     objects: list[SavedObject], change: Any, message: str
 ) -> None:
@@ -104,3 +134,31 @@ def test_what_is_not_translated_is_refused_by_name(
 def test_a_missing_dashboard_is_named(objects: list[SavedObject]) -> None:
     with pytest.raises(ConfigError, match="no dashboard nope"):
         dashboard_queries(copy.deepcopy(objects), dashboard_id="nope")
+
+
+def filters_layer(objects: list[SavedObject]) -> list[SavedObject]:
+    """The top-sources panel with its terms column turned into a Lens ``filters`` column."""
+    attributes = _lens(objects, "newsmon-top-sources")
+    column = attributes["state"]["datasourceStates"]["formBased"]["layers"]["layer1"]["columns"]
+    column["source"].update(
+        operationType="filters",
+        sourceField=None,
+        params={
+            "filters": [
+                {"label": "wires", "input": {"language": "lucene", "query": "source:Wire*"}},
+                {"label": "", "input": {"language": "lucene", "query": ""}},
+            ]
+        },
+    )
+    return objects
+
+
+def test_a_filters_column_becomes_a_filters_aggregation(objects: list[SavedObject]) -> None:
+    query = _by_id(filters_layer(objects))["newsmon-top-sources"]
+    assert query.body["aggs"]["source"]["filters"] == {
+        "filters": {"wires": {"query_string": {"query": "source:Wire*"}}, "*": {"match_all": {}}}
+    }
+    response = {
+        "aggregations": {"source": {"buckets": {"wires": {"doc_count": 2}, "*": {"doc_count": 5}}}}
+    }
+    assert read_result(query, response).sample == ["wires", "*"]
