@@ -9,7 +9,7 @@ from typing import Any
 from contract import InvalidQuery
 from newsmon.backends import Subscriptions
 from newsmon.settings import Settings
-from newsmon.subscriptions_cli import CliError, parse_channels, store_subscription
+from newsmon.subscriptions_cli import CliError, store_subscription
 from sinks.article_queries import ArticleQueries
 from sinks.backtest import MAX_DAYS, Backtest
 
@@ -62,9 +62,9 @@ def read_form(fields: dict[str, str]) -> SubscriptionForm:
 def subscription_data(form: SubscriptionForm) -> dict[str, Any]:
     """The form as subscription fields (the CLI's channel options, then the model checks)."""
     if form.channel == "webhook":
-        channels = parse_channels(form.webhook_url or None, form.secret or None, [], None, None)
-        if not channels:
+        if not form.webhook_url or not form.secret:
             raise CliError("webhook: give its URL and a secret (the secret signs each POST)")
+        channels = [{"type": "webhook", "url": form.webhook_url, "secret": form.secret}]
     elif form.channel == "console":
         channels = [{"type": "console"}]
     else:
@@ -97,6 +97,11 @@ def create(
     form = read_form(fields)
     try:
         form.days = _days(fields.get("days", str(DEFAULT_DAYS)))
+        if form.id and (existing := store.get(form.id)) is not None:
+            raise CliError(
+                f"subscription {form.id!r} exists (owner {existing.owner}): remove it first, "
+                "or pick another id"
+            )
         subscription, _ = store_subscription(
             store, subscription_data(form), replace=False, policy=settings.address_policy()
         )

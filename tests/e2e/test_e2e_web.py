@@ -124,10 +124,14 @@ def test_web_view_embedded_served_by_newsmon_run(
     assert first.returncode == 0, first.stdout + first.stderr
     port = free_port()
     log = tmp_path / "run.out"
+    # the data dir by --data only: the view must read the run's data, not the default dir
+    bare = {k: v for k, v in env.items() if k != "NEWSMON_DATA_DIR"}
+    data = ["--data", str(tmp_path / "data")]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [NEWSMON, "run", "--feeds", str(feeds), "--port", str(port)],
-            env=env,
+            [NEWSMON, "run", "--feeds", str(feeds), *data, "--port", str(port)],
+            cwd=tmp_path,
+            env=bare,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

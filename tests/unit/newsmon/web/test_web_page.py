@@ -81,3 +81,42 @@ def test_docs_load_swagger_ui_from_here(client: TestClient) -> None:
     assert "cdn" not in docs.text.lower()
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/redoc").status_code == 404
+
+
+def test_a_webhook_is_checked_as_the_cli_checks_it(client: TestClient) -> None:
+    fields = {"id": "hook", "name": "x", "owner": "web", "query": "kyiv", "days": "7"}
+    no_secret = client.post(
+        "/web/subscriptions", data={**fields, "channel": "webhook", "webhook_url": "http://a.b/"}
+    )
+    assert "error: webhook: give its URL and a secret" in no_secret.text
+    private = client.post(
+        "/web/subscriptions",
+        data={
+            **fields,
+            "channel": "webhook",
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "secret": "s3cret",
+        },
+    )
+    assert private.status_code == 400
+    assert "error: invalid subscription: channels.0 (webhook):" in private.text
+    assert "NEWSMON_ALLOW_PRIVATE_NETWORKS=true" in private.text
+    assert "s3cret" not in private.text  # never echoed back
+
+
+def test_created_then_removed(client: TestClient) -> None:
+    created = client.post(
+        "/web/subscriptions",
+        data={"id": "kyiv", "name": "Kyiv", "owner": "web", "query": "kyiv", "days": "2"},
+    )
+    assert created.status_code == 200
+    assert "subscription &#39;kyiv&#39; created" in created.text
+    assert '<b class="count">1</b> article(s)' in created.text
+    again = client.post(
+        "/web/subscriptions",
+        data={"id": "kyiv", "name": "Kyiv", "owner": "web", "query": "kyiv", "days": "2"},
+    )
+    assert "error: subscription &#39;kyiv&#39; exists (owner web): remove it first" in again.text
+    removed = client.post("/web/subscriptions/kyiv/remove")
+    assert "subscription &#39;kyiv&#39; removed" in removed.text
+    assert client.post("/web/subscriptions/kyiv/remove").status_code == 400
