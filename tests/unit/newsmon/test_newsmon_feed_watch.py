@@ -5,6 +5,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from elasticsearch import Elasticsearch
+
 from contract import Alert, Subscription, WebhookChannel
 from ingest import FeedBatch, FeedSpec, FeedState, FeedStateStore
 from ingest.poll_history import PollHistory
@@ -12,6 +15,7 @@ from newsmon.embedded.backends import EmbeddedBackends
 from newsmon.runners.failing_feeds import FailingFeeds
 from newsmon.runners.feed_watch import FeedWatch, feed_poll
 from newsmon.settings import Settings
+from sinks.elasticsearch.feed_polls import FeedPollIndex
 
 WIRE = FeedSpec(name="Wire [b]", url="https://wire.example/rss")
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -72,3 +76,20 @@ def test_a_feed_is_named_at_its_first_failure_and_again_after_it_recovered() -> 
     failing.polled(ok())
     failing.polled(failed("feed 'Wire [b]': timed out after 20s"))
     assert lines[1:] == ['[red]feed "Wire \\[b]" failing:[/] timed out after 20s']
+
+
+def test_elasticsearch_down_is_one_log_line_and_polling_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_dir=tmp_path, mode="embedded")
+    closed_port = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    dead = FeedPollIndex(closed_port, "feed-polls")
+    with FeedWatch(settings, EmbeddedBackends(settings), [WIRE], index=dead) as watch:
+        for _ in range(3):
+            watch.polled(ok(), 1)
+            watch.flush()
+        assert len(watch.waiting) == 3  # kept for the next try
+    lines = [r for r in caplog.records if "feed polls not indexed" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "WARNING"
+    with PollHistory(settings.state_db) as history:
+        assert len(history.since(T0 - timedelta(days=3650))[WIRE.url]) == 3
