@@ -235,8 +235,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged)")
     smtp_starttls: bool = Field(False, description="upgrade SMTP connections with STARTTLS")
     feeds: Path | None = Field(None, description="feeds file `newsmon run` polls (YAML or OPML)")
-    api_host: str = Field("127.0.0.1", description="address `newsmon api` listens on")
-    api_port: int = Field(8700, ge=1, le=65535, description="port `newsmon api` listens on")
+    api_host: str = Field(
+        "127.0.0.1", description="address `newsmon api` and the web view of `newsmon run` use"
+    )
+    api_port: int = Field(
+        8700, ge=1, le=65535, description="port `newsmon api` and the web view of `newsmon run` use"
+    )
     # Kibana (step 8): where `newsmon kibana import` sends the saved objects.
     kibana_url: str = Field("http://127.0.0.1:5601", description="Kibana URL")
     kibana_username: str | None = Field(None, description="Kibana user (basic auth)")

@@ -142,6 +142,7 @@ def test_web_view_embedded_served_by_newsmon_run(
     finally:
         output = _stop(proc, log)
     assert f"web view: {base} · API docs: {base}docs" in output, output
+    assert proc.returncode == 0, output  # the view stopped with the pipeline
 
 
 def test_newsmon_run_goes_on_without_the_view_when_its_port_is_taken(
