@@ -206,6 +206,8 @@ def backtest_subscription(
 ) -> Backtest:
     """Backtest a stored subscription over the last ``days`` days."""
     subscription = _found(backend, sub_id)
+    if subscription.kind == "feed-health":  # its query is a glob over feeds
+        raise HTTPException(400, f"{sub_id} is a feed-health subscription: it matches no articles")
     return _backtest(backend, subscription.query, days, tz or subscription.tz)
 
 

@@ -94,6 +94,14 @@ def _query(settings: Settings, subscription: str | None, query: str | None, embe
     if found is None:
         err.print(f"[red]error:[/] no subscription {safe(subscription)!r}", soft_wrap=True)
         raise typer.Exit(1)
+    if found.kind == "feed-health":  # its query is a glob over feeds, not over articles
+        err.print(
+            f"[red]error:[/] {safe(subscription)} is a feed-health subscription: "
+            "it matches no articles",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     return found.query
 
 
