@@ -50,6 +50,7 @@ def alert(
     subscriptions are checked every NEWSMON_SPIKE_INTERVAL seconds.
     """
     from newsmon.cluster.backends import ClusterBackends
+    from newsmon.metrics.http import serve_stage_metrics
     from newsmon.runners.alert import run_alerter
 
     settings = load_settings()
@@ -57,6 +58,7 @@ def alert(
     setup_logging(settings.log_level, settings.log_dir / "alert.log")
     stop = _stop_on_signals()
     try:
+        serve_stage_metrics(settings)
         stats = run_alerter(settings, stop, ClusterBackends(settings), until_idle=until_idle)
     except NewsmonError as exc:
         err.print(f"[red]error:[/] {safe(exc)}")
@@ -79,6 +81,7 @@ def notify(
     alert is never sent twice.
     """
     from newsmon.cluster.backends import ClusterBackends
+    from newsmon.metrics.http import serve_stage_metrics
     from newsmon.runners.notify import run_notifier
 
     settings = load_settings()
@@ -88,6 +91,7 @@ def notify(
     backends = ClusterBackends(settings)
     store = backends.subscriptions()
     try:
+        serve_stage_metrics(settings)
         stats = run_notifier(
             settings, stop, backends, cached_subscriptions(store.get), until_idle=until_idle
         )

@@ -64,6 +64,7 @@ def poll(
 ) -> None:
     """Fetch feeds and publish new articles to Kafka (news.articles.polled, which
     `newsmon fulltext` reads)."""
+    from newsmon.metrics.http import serve_stage_metrics
     from newsmon.runners.poll import PollSummary, poll_feeds
 
     settings = load_settings()
@@ -99,6 +100,7 @@ def poll(
             )
 
         try:
+            serve_stage_metrics(settings)
             summary = asyncio.run(main())
         except NewsmonError as exc:
             raise _fail(exc) from exc
@@ -142,6 +144,7 @@ def index(
     ] = False,
 ) -> None:
     """Consume news.articles.enriched and bulk-index into Elasticsearch (alias news-articles)."""
+    from newsmon.metrics.http import serve_stage_metrics
     from newsmon.runners.index import run_indexer
 
     settings = load_settings()
@@ -151,6 +154,7 @@ def index(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
+        serve_stage_metrics(settings)
         stats = run_indexer(settings, stop, ClusterBackends(settings), until_idle=until_idle)
     except NewsmonError as exc:
         raise _fail(exc) from exc

@@ -45,6 +45,8 @@ def fulltext(
 ) -> None:
     """Run the full-text stage: news.articles.polled -> each article's page fetched and
     extracted -> news.articles.raw."""
+    from newsmon.metrics.http import serve_stage_metrics
+
     settings = load_settings()
     require_cluster(settings, "fulltext")
     setup_logging(settings.log_level, settings.log_dir / "fulltext.log")
@@ -52,6 +54,7 @@ def fulltext(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
+        serve_stage_metrics(settings)
         stats = run_fulltext(
             settings, stop, ClusterBackends(settings), feeds or settings.feeds, None, until_idle
         )

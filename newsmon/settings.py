@@ -241,6 +241,13 @@ class Settings(BaseSettings):
     api_port: int = Field(
         8700, ge=1, le=65535, description="port `newsmon api` and the web view of `newsmon run` use"
     )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="port (on api_host) where a cluster stage command (poll, fulltext, index, "
+        "alert, notify) serves its own /metrics; unset: none",
+    )
     # Kibana (step 8): where `newsmon kibana import` sends the saved objects.
     kibana_url: str = Field("http://127.0.0.1:5601", description="Kibana URL")
     kibana_username: str | None = Field(None, description="Kibana user (basic auth)")

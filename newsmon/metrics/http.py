@@ -7,12 +7,20 @@ feed health, deliveries) and a scrape error counter, plus this process's stage m
 """
 
 from collections.abc import Iterable
+from wsgiref.simple_server import WSGIServer
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
+from contract import ConfigError
 from newsmon.backends import Mode
 from newsmon.metrics import stages
 from newsmon.metrics.lag import KafkaLag, LocalLogLag, consumed
@@ -74,3 +82,30 @@ def install(app: FastAPI, settings: Settings, mode: Mode) -> None:
     """Serve ``/metrics`` on ``app`` for the stores ``settings`` and ``mode`` name."""
     app.state.metrics = scrape_registry(settings, mode)
     app.include_router(router)
+
+
+def serve_stage_metrics(settings: Settings) -> WSGIServer | None:
+    """A cluster stage command's own ``/metrics`` (its stage counters and batch latency) on
+    ``api_host:metrics_port``, in a daemon thread; nothing when ``metrics_port`` is unset.
+
+    Consumer lag, feed health and deliveries are not repeated here: ``newsmon api`` serves them
+    once for the whole cluster.
+
+    Returns:
+        The server (``shutdown()`` stops it), or None.
+
+    Raises:
+        ConfigError: the port cannot be listened on.
+    """
+    if settings.metrics_port is None:
+        return None
+    try:
+        server, _ = start_http_server(
+            settings.metrics_port, settings.api_host, registry=stages.REGISTRY
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"NEWSMON_METRICS_PORT: cannot listen on {settings.api_host}:{settings.metrics_port}:"
+            f" {exc.strerror or exc}"
+        ) from exc
+    return server

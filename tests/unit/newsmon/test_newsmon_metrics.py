@@ -4,6 +4,7 @@ the delivery log), the stage counters the runners keep, and the text a scrape re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +14,13 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.parser import text_string_to_metric_families
 
-from contract import Article
+from contract import Article, ConfigError
 from ingest import FeedState, FeedStateStore
 from newsmon.api import create_app
 from newsmon.embedded.backends import EmbeddedBackends
 from newsmon.embedded.local_log import LocalLog
 from newsmon.metrics import stages
+from newsmon.metrics.http import serve_stage_metrics
 from newsmon.metrics.lag import KafkaLag, LocalLogLag, consumed
 from newsmon.metrics.stores import Deliveries, FeedHealth
 from newsmon.runners.index import run_indexer
@@ -214,3 +216,22 @@ def test_scrape_parses_as_prometheus_text(settings: Settings) -> None:
     feeds = {s.labels["state"]: s.value for s in families["newsmon_feeds"].samples}
     assert feeds == {"ok": 0, "failing": 1, "disabled": 0}
     assert families["newsmon_alert_deliveries"].samples == []  # no notifier has run
+
+
+def test_stage_worker_port_serves_stage_metrics_only(settings: Settings) -> None:
+    assert serve_stage_metrics(settings) is None  # unset: nothing listens
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = serve_stage_metrics(settings.model_copy(update={"metrics_port": port}))
+    assert server is not None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            names = {f.name for f in text_string_to_metric_families(response.read().decode())}
+        assert {"newsmon_articles", "newsmon_batch_duration_seconds"} <= names
+        assert "newsmon_consumer_lag_messages" not in names
+        with pytest.raises(ConfigError, match=f"NEWSMON_METRICS_PORT: cannot listen on .*:{port}"):
+            serve_stage_metrics(settings.model_copy(update={"metrics_port": port}))
+    finally:
+        server.shutdown()
+        server.server_close()
