@@ -9,7 +9,6 @@ from typing import Annotated
 import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from contract import Article, NewsmonError, PoisonMessage
 from newsmon.alerts_cli import alert, api, notify
@@ -27,6 +26,7 @@ from newsmon.reindex_cli import reindex
 from newsmon.replay_cli import replay
 from newsmon.run_cli import run
 from newsmon.search_cli import search, stats
+from newsmon.settings_table import settings_table
 from newsmon.subscriptions_cli import subscriptions_app
 
 app = typer.Typer(
@@ -50,10 +50,7 @@ def config(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     if as_json:
         sys.stdout.write(orjson.dumps({k: v for k, v, _ in rows}).decode() + "\n")
         return
-    table = Table("environment variable", "value", "meaning")
-    for row in rows:
-        table.add_row(*map(safe, row))
-    out.print(table)
+    out.print(settings_table(rows))
 
 
 @app.command()

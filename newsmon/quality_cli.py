@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from contract import NewsmonError
 from newsmon.console import err, load_settings, out
@@ -123,9 +124,15 @@ def list_topics(
             orjson.dumps({"version": taxonomy.version, "topics": rows}).decode() + "\n"
         )
         return
-    table = Table("topic", "definition", "threshold", "rules", title=f"taxonomy {taxonomy.version}")
+    # Three columns, the rules under the definition: four left the definitions and rule ids
+    # cut or folded in an 80-column terminal.
+    table = Table(title=f"taxonomy {taxonomy.version}")
+    table.add_column("topic", no_wrap=True)
+    table.add_column("threshold", justify="right")
+    table.add_column("definition, and its rules", ratio=1)
     for t in taxonomy.topics:
-        table.add_row(t.name, t.definition, f"{t.threshold:g}", ", ".join(r.id for r in t.rules))
+        rules = Text(f"rules: {', '.join(r.id for r in t.rules)}", style="dim")
+        table.add_row(t.name, f"{t.threshold:g}", Text.assemble(t.definition, "\n", rules))
     out.print(table)
 
 

@@ -29,6 +29,7 @@ from newsmon.data_option import DataOption, settings_with_data
 from newsmon.http_client import refused_channel
 from newsmon.settings import Settings
 from newsmon.subscription_input import NotSubscriptions, read_subscriptions
+from newsmon.subscriptions_table import subscriptions_table
 from sinks.backtest import MAX_DAYS, Backtest
 from sinks.elasticsearch.errors import is_transient
 
@@ -314,18 +315,7 @@ def list_subscriptions(
     if as_json:
         _print_json([s.public() for s in found])
         return
-    table = Table(title="subscriptions")
-    table.add_column("id", no_wrap=True)
-    for column in ("name", "owner", "kind", "mode", "channels", "enabled"):
-        table.add_column(column)
-    table.add_column("query", overflow="fold")
-    for s in found:
-        table.add_row(
-            *map(safe, (s.id, s.name, s.owner, s.kind, s.mode, _channels(s))),
-            "yes" if s.enabled else "no",
-            safe(s.query),
-        )
-    out.print(table)
+    out.print(subscriptions_table(found, out.width))
 
 
 def _get(settings: Settings, sub_id: str) -> Subscription:
