@@ -3,10 +3,20 @@
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH = 720
-HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 175, 12, 28
+WIDTH = 520
+HEIGHT = 260
+LEFT, RIGHT, TOP, BOTTOM = 32, 165, 12, 28
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+@dataclass(frozen=True)
+class Dot:
+    """A day with articles, marked on its line (lines of equal counts overlap; dots and their
+    tooltips still tell the days apart)."""
+
+    x: float
+    y: float
+    label: str
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,7 @@ class Line:
     points: str
     total: int
     legend_y: int
+    dots: list[Dot]
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,11 @@ def volume_chart(days: list[date], series: dict[str, list[int]]) -> Chart:
             points=" ".join(f"{x(i)},{y(c)}" for i, c in enumerate(counts)),
             total=sum(counts),
             legend_y=TOP + 6 + n * 18,
+            dots=[
+                Dot(x(i), y(c), f"{topic}, {days[i]:%Y-%m-%d}: {c} article(s)")
+                for i, c in enumerate(counts)
+                if c
+            ],
         )
         for n, (topic, counts) in enumerate(ranked)
     ]

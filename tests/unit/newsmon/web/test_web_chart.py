@@ -15,6 +15,7 @@ def test_one_line_per_topic_largest_first_with_a_point_per_day() -> None:
     assert min(ys) == chart.top  # the peak (4) touches the top
     assert max(ys) == chart.height - chart.bottom  # zero sits on the axis
     assert not chart.empty
+    assert [d.label for d in chart.lines[1].dots] == ["b, 2026-12-03: 1 article(s)"]
 
 
 def test_topics_without_articles_are_left_out_and_no_data_is_empty() -> None:
