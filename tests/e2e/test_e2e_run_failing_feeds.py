@@ -3,10 +3,12 @@ one line, and `newsmon feeds status` names each feed and why; a live run names a
 time it fails, and a feed-health subscription hears of feeds failing or quiet."""
 
 import json
+import os
 import re
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,12 +78,14 @@ def _wait(proc: "subprocess.Popen[bytes]", log: Path, done: Callable[[], bool]) 
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("mode", ["embedded", "cluster"])
 def test_run_names_a_failing_feed_once_and_alerts_feed_health(
-    tmp_path: Path, feed_server: FeedServer
+    mode: str, tmp_path: Path, feed_server: FeedServer, request: pytest.FixtureRequest
 ) -> None:
     """A live run: a feed answering 503 is named once on the console (not at every retry), again
     after it recovered and failed anew; a feed far below its own history is quiet; a feed-health
-    subscription gets one webhook alert per feed per episode; feeds status says why."""
+    subscription gets one webhook alert per feed per episode; feeds status says why. The same in
+    both modes (on a cluster, every poll is in the feed-polls index too)."""
     hook = HookServer()
     broken = feed_server.add("/broken.xml", b"down for maintenance", status=503)
     item = {"title": "One story today", "link": feed_server.url("/quiet/1"), "description": "x"}
@@ -96,14 +100,16 @@ def test_run_names_a_failing_feed_once_and_alerts_feed_health(
         "- {id: feeds-ops, name: Feed health, owner: ops, kind: feed-health,\n"
         f"   channels: [{{type: webhook, url: '{hook.url('/ops')}', secret: s3cret}}]}}\n"
     )
-    data = tmp_path / "data"
+    fast = {"feed_failing_after": "0", "feed_health_interval": "0.5", "max_backoff": "1"}
+    if mode == "cluster":
+        polls_index = f"test-{uuid.uuid4().hex[:10]}-feed-polls"
+        config = request.getfixturevalue("app_config")(**fast, feed_polls_index=polls_index)
+        env = {**os.environ, **config.env}
+        data = Path(env["NEWSMON_DATA_DIR"])
+    else:
+        data = tmp_path / "data"
+        env = embedded_env(data, **{f"NEWSMON_{k.upper()}": v for k, v in fast.items()})
     _quiet_history(data / "feeds.sqlite3", quiet, per_day=40)
-    env = embedded_env(
-        data,
-        NEWSMON_FEED_FAILING_AFTER="0",
-        NEWSMON_FEED_HEALTH_INTERVAL="0.5",
-        NEWSMON_MAX_BACKOFF="1",
-    )
     log = tmp_path / "run.out"
 
     def alerts() -> list[dict[str, Any]]:
@@ -162,5 +168,12 @@ def test_run_names_a_failing_feed_once_and_alerts_feed_health(
         assert len(episodes) == 2 and len(hook.requests) == 3, alerts()
         assert episodes[0]["alert_id"] != episodes[1]["alert_id"]
         assert episodes[1]["feed_health"]["since"] > episodes[0]["feed_health"]["since"]
+        if mode == "cluster":
+            es = request.getfixturevalue("es")
+            es.indices.refresh(index=polls_index)
+            indexed = es.count(index=polls_index, query={"term": {"feed": "Broken"}})["count"]
+            asked = feed_server.requests["/broken.xml"]
+            assert asked - 1 <= indexed <= asked  # a poll in flight at Ctrl-C is abandoned
+            es.indices.delete(index=polls_index)
     finally:
         hook.close()
