@@ -347,7 +347,9 @@ def test_usage_errors_and_a_date_range(tmp_path: Path) -> None:
     nowhere = tmp_path / "nowhere"
     done = newsmon(env, "replay", str(missing), "--data", str(nowhere))
     assert done.returncode == 1
-    assert done.stderr.strip() == f"error: --data {nowhere}: no such directory"
+    assert done.stderr.strip() == (
+        f"error: --data {nowhere}: no such directory (`newsmon run --data DIR` creates one)"
+    )
     assert not nowhere.exists()
     for speed in ("0", "fast"):
         done = newsmon(env, "replay", str(missing), "--speed", speed, "--data", str(data))
