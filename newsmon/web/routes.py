@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from newsmon.web import subscription_form
 from newsmon.web.evidence import evidence_lines
 from newsmon.web.highlight import highlighted
+from newsmon.web.links import web_url
 from newsmon.web.page import build_page
 from newsmon.web.subscription_form import FormOutcome
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["highlighted"] = highlighted
 templates.env.filters["evidence_lines"] = evidence_lines
+templates.env.filters["web_url"] = web_url
 router = APIRouter(include_in_schema=False)
 
 

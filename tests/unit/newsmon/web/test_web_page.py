@@ -38,7 +38,10 @@ def client(tmp_path: Path, make_article: Callable[..., Article]) -> TestClient:
     )
     settings = Settings(data_dir=tmp_path, mode="embedded")
     store = SqliteArticleStore(settings.articles_db)
-    store.write_batch([article])
+    bad_link = make_article(
+        url="javascript:alert(1)", title="A feed's bad link", published=now, fetched_at=now
+    )
+    store.write_batch([article, bad_link])
     store.close()
     return TestClient(create_app(settings))
 
@@ -51,6 +54,8 @@ def test_feed_text_is_escaped_and_evidence_marked(client: TestClient) -> None:
     assert "Both sides agreed to a <mark>ceasefire</mark>." in page.text
     assert 'id="volume-chart"' in page.text
     assert "<polyline" in page.text
+    assert "A feed&#39;s bad link" in page.text
+    assert "javascript:" not in page.text
 
 
 def test_a_bad_query_is_the_cli_message_inline(client: TestClient) -> None:
