@@ -92,6 +92,6 @@ def test_enable_a_disabled_feed(data: Path) -> None:
 
 
 def test_a_data_dir_without_feed_state_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["feeds", "status", "--data", str(tmp_path / "none")])
+    result = CliRunner().invoke(app, ["feeds", "status", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert "no feed state in" in result.output
