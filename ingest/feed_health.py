@@ -98,22 +98,24 @@ def _windows(
     and holds what came after its start, so a new feed's first poll (its whole backlog at once)
     and the days before it never enter the usual day.
     """
-    last_day = sum(p.articles for p in polls if now - DAY < p.polled_at <= now)
-    past: list[int] = []
-    for back in range(1, days + 1):
-        end = now - back * DAY
-        start = end - DAY
-        if start < first:
-            break
-        past.append(sum(p.articles for p in polls if start < p.polled_at <= end))
-    return last_day, past
+    windows = [0] * (days + 1)  # [0] the last 24 h, [k] the 24 h ending k days ago
+    for poll in polls:
+        age = now - poll.polled_at  # window k holds ages in [k days, k + 1 days)
+        back = age // DAY
+        if age >= timedelta(0) and back <= days:
+            windows[back] += poll.articles
+    covered = 0
+    while covered < days and now - (covered + 2) * DAY >= first:
+        covered += 1
+    return windows[0], windows[1 : covered + 1]
 
 
 def _failing_since(state: FeedState, polls: Sequence[FeedPoll]) -> datetime | None:
     """The first failed poll after the last good one (from the history, else the state)."""
     since: datetime | None = None
+    last_ok = state.last_ok or 0.0
     for poll in reversed(polls):
-        if poll.status != "failed":
+        if poll.status != "failed" or poll.polled_at.timestamp() <= last_ok:
             break
         since = poll.polled_at
     if since is None and state.last_poll is not None:
@@ -132,7 +134,9 @@ def evaluate(
 
     Args:
         state: the feed's latest state (None if it was never polled).
-        polls: its recorded polls (the last ``rules.days`` + 1 days suffice).
+        polls: its recorded polls (the last ``rules.days`` + 1 days suffice; those that gave
+            no articles and did not fail may be left out, the state's ``last_ok`` bounds a
+            failing streak).
         now: the time to judge at (aware).
         rules: the thresholds (settings).
         first_poll: the feed's oldest recorded poll, when ``polls`` are only the recent ones

@@ -44,7 +44,7 @@ def evaluate_feeds(
         ):
             states = store.all()
             # A day more than shown: the usual day needs full 24-hour windows.
-            polls = history.since(now - timedelta(days=rules.days + 1))
+            polls = history.since(now - timedelta(days=rules.days + 1), eventful=True)
             first = history.first_polls()
     listed = feeds if feeds is not None else [(url, None) for url in sorted(states)]
     return [

@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         14, ge=2, le=60, description="days of articles per feed shown, and behind its usual day"
     )
     feed_health_interval: float = Field(
-        60.0, gt=0, description="seconds between checks of feed-health subscriptions"
+        300.0, gt=0, description="seconds between checks of feed-health subscriptions"
     )
     feed_polls_retention_days: float = Field(
         60, gt=0, description="days every feed poll is kept in the state db (feed health)"
