@@ -74,6 +74,26 @@ class LocalLogLag(Collector):
         yield _lag_family(values)
 
 
+def _admin(bootstrap: str, timeout_ms: int) -> KafkaAdminClient:
+    """An admin client, or the KafkaError of its bootstrap. kafka-python (3.0) starts the
+    client's IO thread before it bootstraps and leaves it running when the bootstrap fails;
+    it is stopped here, or each scrape while Kafka is down would leave a thread behind."""
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)
+    try:
+        admin.__init__(
+            bootstrap_servers=bootstrap.split(","),
+            client_id="newsmon-metrics",
+            bootstrap_timeout_ms=timeout_ms,
+            request_timeout_ms=timeout_ms,
+        )
+    except KafkaError:
+        if hasattr(admin, "_net"):  # the IO thread was started
+            admin._closed = False
+            admin.close()
+        raise
+    return admin
+
+
 def kafka_lag(
     bootstrap: str, pairs: Sequence[tuple[str, str]], timeout: float = SCRAPE_TIMEOUT
 ) -> list[tuple[str, str, int]]:
@@ -84,13 +104,7 @@ def kafka_lag(
     Raises:
         KafkaError: the broker did not answer in time, or refused a request.
     """
-    ms = int(timeout * 1000)
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap.split(","),
-        client_id="newsmon-metrics",
-        bootstrap_timeout_ms=ms,
-        request_timeout_ms=ms,
-    )
+    admin = _admin(bootstrap, int(timeout * 1000))
     try:
         wanted = sorted({topic for topic, _ in pairs})
         partitions = {

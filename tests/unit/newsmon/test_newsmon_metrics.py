@@ -162,10 +162,16 @@ def test_kafka_down_or_hung_is_left_out_quickly(
     refused = f"127.0.0.1:{closed.getsockname()[1]}"  # bound, not listening: refused
     reg.register(KafkaLag(refused, [("t", "g")], errors, timeout=1.0))
     reg.register(KafkaLag(silent_broker, [("t", "g")], errors, timeout=1.0))
+    threads = threading.active_count()
     started = time.monotonic()
     assert samples(reg, "newsmon_consumer_lag_messages") == {}
     assert time.monotonic() - started < 4.0
     assert samples(reg, "newsmon_scrape_errors_total") == {("kafka",): 2}
+    # no client thread outlives its failed scrape (kafka-python leaves one on a failed bootstrap)
+    deadline = time.monotonic() + 5.0
+    while threading.active_count() > threads and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert threading.active_count() == threads, [t.name for t in threading.enumerate()]
     closed.close()
 
 
