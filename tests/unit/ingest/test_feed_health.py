@@ -158,3 +158,17 @@ def test_history_older_than_the_polls_read_counts_in_full() -> None:
     older = evaluate(ok_state(), polls, NOW, RULES, first_poll=NOW - timedelta(days=30))
     assert older.history_days == 14
     assert older.usual_per_day == 24
+
+
+def test_a_good_poll_left_out_of_the_history_still_ends_a_failing_streak() -> None:
+    """Only polls that gave articles or failed are read: the state's last success bounds it."""
+    polls = [
+        poll(NOW - timedelta(hours=9), status="failed", error="x"),
+        poll(NOW - timedelta(hours=5), status="failed", error="x"),
+    ]
+    state = FeedState(last_status="failed", failures=1, last_error="x",
+                      last_ok=(NOW - timedelta(hours=7)).timestamp(),
+                      last_poll=(NOW - timedelta(hours=5)).timestamp())  # fmt: skip
+    health = evaluate(state, polls, NOW, RULES)
+    assert health.health == "failing"
+    assert health.since == NOW - timedelta(hours=5)
