@@ -67,6 +67,8 @@ class FeedHealth:
 
 def _span(delta: timedelta) -> str:
     seconds = max(delta.total_seconds(), 0.0)
+    if seconds < 90:
+        return f"{seconds:.0f}s"
     if seconds < 5400:
         return f"{seconds / 60:.0f}m"
     if seconds < 172800:
@@ -169,9 +171,8 @@ def evaluate(
         if lasted >= rules.failing_after:
             why = f"failing for {_span(lasted)} (since {_when(since)}): {error}"
             return health("failing", why, since, error)
-        why = (
-            f"ok: failing for {_span(lasted)}, reported after {_span(rules.failing_after)}: {error}"
-        )
+        # Not reported yet (a blip is not news), but not hidden either.
+        why = f"failed for {_span(lasted)} (failing after {_span(rules.failing_after)}): {error}"
         return health("ok", why, since, error)
     median = f"{rules.days}-day median" if len(past) >= rules.days else f"{len(past)}-day median"
     if (

@@ -77,11 +77,22 @@ def _counts(counts: dict[str, int]) -> str:
 _HEALTH_STYLE = {"ok": "green", "quiet": "yellow", "failing": "red", "disabled": "red"}
 
 
-def _health(health: str, text: str | None = None) -> str:
-    """``text`` (default: the health) in the health's colour."""
-    style = _HEALTH_STYLE.get(health)
-    text = health if text is None else text
+def _style(row: dict[str, Any]) -> str | None:
+    """The health's colour; yellow while a feed fails for less than it takes to be failing."""
+    if row["health"] == "ok" and row["state"] == "failed":
+        return "yellow"
+    return _HEALTH_STYLE.get(row["health"])
+
+
+def _paint(row: dict[str, Any], text: str) -> str:
+    style = _style(row)
     return f"[{style}]{text}[/]" if style else text
+
+
+def _cell(row: dict[str, Any]) -> str:
+    """The health, or ``failed`` while a feed fails for less than it takes to be failing."""
+    failed = row["health"] == "ok" and row["state"] == "failed"
+    return _paint(row, "failed" if failed else row["health"])
 
 
 def _days(per_day: list[list[Any]], usual: float) -> str:
@@ -110,7 +121,7 @@ def status(
     for row in rows:
         table.add_row(
             safe(row["name"]),
-            _health(row["health"]),
+            _cell(row),
             _ago(row["last_ok"], now),
             _ago(row["next_due"], now),
             str(row["failures"]),
@@ -121,10 +132,11 @@ def status(
     for row in rows:
         lines = []
         if row["health"] != "never":
-            lines.append(_health(row["health"], safe(row["why"])))
+            lines.append(_paint(row, safe(row["why"])))
         if row["usual_per_day"] or any(count for _, count in row["per_day"]):
             lines.append(_days(row["per_day"], row["usual_per_day"]))
-        if row["state"] in ("failed", "disabled") and row["last_error"]:
+        error = row["last_error"]
+        if row["state"] in ("failed", "disabled") and error and error not in row["why"]:
             lines.append(f"[red]{safe(row['last_error'])}[/]")
         if row["fetch_url"] != row["url"]:
             lines.append(f"moved permanently to {safe(row['fetch_url'])} (update the feeds file)")

@@ -107,7 +107,7 @@ def test_failing_briefly_is_not_reported_yet() -> None:
                       last_poll=polls[-1].polled_at.timestamp())  # fmt: skip
     health = evaluate(state, polls, NOW, RULES)
     assert health.health == "ok"
-    assert health.why == "ok: failing for 30m, reported after 3h: timeout"
+    assert health.why == "failed for 30m (failing after 3h): timeout"
 
 
 def test_failing_without_history_counts_from_the_last_success() -> None:

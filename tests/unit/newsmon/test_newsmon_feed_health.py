@@ -3,9 +3,13 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
 from contract import FeedPoll
 from ingest import FeedSpec, FeedState, FeedStateStore
 from ingest.poll_history import PollHistory
+from newsmon.cli import app
 from newsmon.feed_health import feed_health_rows
 from newsmon.settings import Settings
 
@@ -77,3 +81,36 @@ def test_poll_history_reads_since_prunes_and_knows_each_feeds_first_poll(tmp_pat
         assert set(history.since(NOW, urls=[BROKEN])) == {BROKEN}
         assert history.prune(NOW - timedelta(days=60)) == 1
         assert history.first_polls()[BUSY] == NOW - timedelta(days=10)
+
+
+def test_feeds_status_shows_health_why_and_days_at_80_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSMON_DATA_DIR", str(tmp_path))
+    now = datetime.now(UTC)
+    db = tmp_path / "feeds.sqlite3"
+    with PollHistory(db) as history:
+        history.add(
+            [FeedPoll(feed="Busy", url=BUSY, polled_at=now - timedelta(days=d),
+                      status="ok", articles=d) for d in range(1, 4)]
+            + [FeedPoll(feed="Broken", url=BROKEN, polled_at=now - timedelta(hours=h),
+                        status="failed", error="feed 'Broken': HTTP 503") for h in (5, 1)]
+            + [FeedPoll(feed="New", url=NEW, polled_at=now - timedelta(minutes=10),
+                        status="failed", error="feed 'New': timed out")]
+        )  # fmt: skip
+    with FeedStateStore(db) as store:
+        busy = FeedState(name="Busy", last_status="ok", articles=6, last_poll=now.timestamp(),
+                         last_ok=now.timestamp())  # fmt: skip
+        store.commit(BUSY, busy, [])
+        store.record_failure(BROKEN, "feed 'Broken': HTTP 503", now.timestamp(), name="Broken")
+        store.record_failure(NEW, "feed 'New': timed out", now.timestamp(), name="New")
+    result = CliRunner().invoke(app, ["feeds", "status"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines[:8]) <= 80
+    row = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in lines if "│" in line}
+    assert row == {"Broken": "failing", "Busy": "ok", "New": "failed"}
+    assert "  failing for 5h (since " in result.output
+    assert result.output.count("HTTP 503") == 1  # the why names the error: not repeated
+    assert "  failed for 10m (failing after 3h): feed 'New': timed out" in result.output
+    assert "  articles/day (last 7): 0 0 0 3 2 1 0 · usual 1.5" in result.output
