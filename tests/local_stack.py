@@ -186,6 +186,7 @@ def app_config(stack: Stack, tmp_path: Path) -> Callable[..., AppConfig]:
             "NEWSMON_PERCOLATOR_URL": stack.percolator_url,
             "NEWSMON_SUBSCRIPTIONS_INDEX": f"test-{uid}-subscriptions",
             "NEWSMON_ALERTS_INDEX": f"test-{uid}-alerts",
+            "NEWSMON_FEED_POLLS_INDEX": f"test-{uid}-feed-polls",
             "NEWSMON_GROUP_PREFIX": f"test-{uid}",
             "NEWSMON_INDEX_ALIAS": f"test-{uid}-articles",
             "NEWSMON_DATA_DIR": str(tmp_path / f"data-{uid}"),
