@@ -1,12 +1,12 @@
 """What the poll stage does besides publishing: keep every poll, and watch the feeds' health.
 
 Each poll becomes a :class:`contract.FeedPoll` in the state database (both modes; pruned after
-``feed_polls_retention_days``) and, on a cluster, in the ``newsmon-feed-polls`` index (bulk
-writes every few seconds; while Elasticsearch is unavailable one line is logged and polling
-goes on, the polls waiting in memory up to a bound). Every ``feed_health_interval`` seconds,
-and when the stage stops, feed-health subscriptions are checked and what fired is published to
-the alerts topic like any other alert. It lives where the poller's state lives: ``newsmon run``
-in either mode, and ``newsmon poll`` on a cluster.
+``feed_polls_retention_days``) and, on a cluster, in the ``newsmon-feed-polls`` index (as each
+comes; while Elasticsearch is unavailable one line is logged and polling goes on, the polls
+waiting in memory up to a bound and sent in one bulk request when it is back). Every
+``feed_health_interval`` seconds, and when the stage stops, feed-health subscriptions are
+checked and what fired is published to the alerts topic like any other alert. It lives where
+the poller's state lives: ``newsmon run`` in either mode, and ``newsmon poll`` on a cluster.
 """
 
 import logging
@@ -30,8 +30,7 @@ from sinks.elasticsearch.feed_polls import FeedPollIndex
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 5.0
-"""Seconds between bulk writes of polls to Elasticsearch (and at most this many polls)."""
-FLUSH_SIZE = 200
+"""Seconds between tries to index the waiting polls while Elasticsearch is unavailable."""
 MAX_WAITING = 10_000
 """Polls kept for Elasticsearch while it is down; older ones are dropped (the state db has them)."""
 PRUNE_EVERY = 3600.0
@@ -118,7 +117,9 @@ class FeedWatch:
         if self.index is not None:
             self.waiting.append(poll)
             del self.waiting[:-MAX_WAITING]
-            if len(self.waiting) >= FLUSH_SIZE or time.monotonic() >= self._next_flush:
+            # Each poll is indexed as it comes (Kibana stays current); while Elasticsearch is
+            # down, a retry at most every FLUSH_EVERY seconds.
+            if not self.index_down or time.monotonic() >= self._next_flush:
                 self.flush()
         if time.monotonic() >= self._next_check:
             self.check_health()
