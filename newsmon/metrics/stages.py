@@ -9,7 +9,9 @@ this: the runners count what the stage functions return.
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+
+disable_created_metrics()  # no `*_created` timestamp series: they double every scrape's size
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The stage metrics of this process."""
