@@ -451,6 +451,7 @@ def test_api_documents_its_paths(client: TestClient) -> None:
         "/subscriptions/{sub_id}",
         "/subscriptions/{sub_id}/test",
         "/alerts",
+        "/metrics",
     }
     assert {"Subscription", "Backtest", "Alert"} <= set(spec["components"]["schemas"])
     get_one = spec["paths"]["/subscriptions/{sub_id}"]["get"]["responses"]

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from contract import Article, Evidence, TopicMatch
+from contract import Alert, Article, Evidence, TopicMatch
+from contract.alert import FeedHealthNumbers
 from newsmon.api import create_app
 from newsmon.settings import Settings
+from sinks.sqlite.alerts import SqliteAlertStore
 from sinks.sqlite.articles import SqliteArticleStore
 
 HOSTILE = '<script>alert("x")</script> Ceasefire talks'
@@ -125,3 +127,33 @@ def test_created_then_removed(client: TestClient) -> None:
     removed = client.post("/web/subscriptions/kyiv/remove")
     assert "subscription &#39;kyiv&#39; removed" in removed.text
     assert client.post("/web/subscriptions/kyiv/remove").status_code == 400
+
+
+def test_a_feed_health_alert_shows_its_feed_and_why(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, mode="embedded")
+    now = datetime.now(UTC)
+    alerts = SqliteAlertStore(settings.alerts_db)
+    alerts.setup()
+    alerts.create(
+        Alert(
+            alert_id="a" * 32,
+            kind="feed-health",
+            subscription_id="ops",
+            subscription_name="Feed operators",
+            sources=["Harbour <Post>"],
+            feed_health=FeedHealthNumbers(
+                feed="Harbour <Post>",
+                url="http://127.0.0.1:9/feed.xml",
+                health="failing",
+                why="failing for 7h: HTTP 503",
+                since=now,
+                last_day=0,
+                usual_per_day=12.0,
+            ),
+        )
+    )
+    alerts.close()
+    page = TestClient(create_app(settings)).get("/")
+    assert page.status_code == 200
+    assert '<span class="tag">feed-health</span>' in page.text
+    assert "<b>Harbour &lt;Post&gt;</b> failing: failing for 7h: HTTP 503" in page.text
