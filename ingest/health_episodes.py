@@ -6,12 +6,10 @@ history, but *quiet* has no such event, so the first check that found it quiet i
 the state database). An episode ends when the feed is ok again; a later one starts anew.
 """
 
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+
+from ingest.sqlite_file import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS health_episodes (
@@ -22,17 +20,11 @@ CREATE TABLE IF NOT EXISTS health_episodes (
 """
 
 
-class HealthEpisodes:
+class HealthEpisodes(SqliteFile):
     """The ``health_episodes`` table of the state database."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock, self._conn:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     def open(self) -> dict[str, tuple[str, datetime]]:
         """Every open episode: feed URL -> (health, since)."""
@@ -54,19 +46,3 @@ class HealthEpisodes:
         """The feed is ok again."""
         with self._lock, self._conn:
             self._conn.execute("DELETE FROM health_episodes WHERE feed_url = ?", (feed_url,))
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -5,15 +5,13 @@ against the feed's own history, since when it has been failing) needs each poll.
 live in a ``polls`` table of the same SQLite file, pruned after a number of days.
 """
 
-import sqlite3
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self, cast
+from typing import cast
 
 from contract import FeedPoll, PollStatus
+from ingest.sqlite_file import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS polls (
@@ -32,7 +30,7 @@ CREATE INDEX IF NOT EXISTS polls_by_time ON polls (polled_at);
 _COLUMNS = "feed_url, feed, polled_at, status, articles, failures, error, duration_ms"
 
 
-class PollHistory:
+class PollHistory(SqliteFile):
     """The ``polls`` table of the state database: append, read per feed, prune.
 
     One connection of its own (the file is in WAL mode, so it sits beside the
@@ -40,13 +38,7 @@ class PollHistory:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock, self._conn:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     def add(self, polls: Iterable[FeedPoll]) -> None:
         """Record polls (one transaction)."""
@@ -111,19 +103,3 @@ class PollHistory:
             return self._conn.execute(
                 "DELETE FROM polls WHERE polled_at < ?", (before.timestamp(),)
             ).rowcount
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -6,14 +6,13 @@ how many articles it gave and which entries were skipped or repaired, and why.
 """
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from ingest.sqlite_file import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -100,7 +99,7 @@ def _state(row: tuple[Any, ...]) -> FeedState:
     )  # fmt: skip
 
 
-class FeedStateStore:
+class FeedStateStore(SqliteFile):
     """SQLite-backed :class:`FeedState` per feed URL, and the articles already published with
     the hash of their content (a changed hash is a new version).
 
@@ -108,19 +107,17 @@ class FeedStateStore:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock, self._conn:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            for table, columns in _ADDED.items():
-                have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-                for name, kind in columns:
-                    if name not in have:
-                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        super().__init__(path, _SCHEMA)
+
+    def _prepare(self) -> None:
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _migrate(self) -> None:
+        for table, columns in _ADDED.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def get(self, feed_url: str) -> FeedState:
         """The state of ``feed_url``; an empty state if it was never polled."""
@@ -225,22 +222,6 @@ class FeedStateStore:
         """Forget ids first seen before the epoch ``before``; returns how many were forgotten."""
         with self._lock, self._conn:
             return self._conn.execute("DELETE FROM seen WHERE first_seen < ?", (before,)).rowcount
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
