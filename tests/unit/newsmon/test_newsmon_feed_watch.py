@@ -1,6 +1,7 @@
 """The poll stage's watch (embedded): every poll recorded, feed-health alerts on the alerts topic;
 and `newsmon run` naming a feed the first time it fails."""
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_a_feed_is_named_at_its_first_failure_and_again_after_it_recovered() -> 
 def test_elasticsearch_down_is_one_log_line_and_polling_goes_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="newsmon.runners.feed_watch")  # whatever ran before
     settings = Settings(data_dir=tmp_path, mode="embedded")
     closed_port = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
     dead = FeedPollIndex(closed_port, "feed-polls")
