@@ -5,7 +5,7 @@ from datetime import date
 
 WIDTH = 520
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 32, 165, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 32, 190, 12, 28
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
