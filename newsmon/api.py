@@ -23,6 +23,7 @@ from newsmon.backend_choice import backends_for
 from newsmon.backends import AlertRecorder, Subscriptions
 from newsmon.es_clients import make_es
 from newsmon.metrics import http as metrics
+from newsmon.same_origin import same_origin
 from newsmon.settings import Settings
 from newsmon.since import moment_since
 from newsmon.subscriptions_post import REQUEST_BODY, store_posted
@@ -137,6 +138,7 @@ def healthz(backend: BackendDep) -> Health:
     responses={**BAD_QUERY, 409: {"description": "the id exists (use ?replace=true)"}},
     tags=["subscriptions"],
     openapi_extra=REQUEST_BODY,
+    dependencies=[Depends(same_origin)],
 )
 def add_subscription(
     body: Annotated[bytes, Depends(_raw_body)],
@@ -183,7 +185,11 @@ def get_subscription(sub_id: str, backend: BackendDep) -> JSONResponse:
 
 
 @router.delete(
-    "/subscriptions/{sub_id}", status_code=204, responses=NOT_FOUND, tags=["subscriptions"]
+    "/subscriptions/{sub_id}",
+    status_code=204,
+    responses=NOT_FOUND,
+    tags=["subscriptions"],
+    dependencies=[Depends(same_origin)],
 )
 def delete_subscription(sub_id: str, backend: BackendDep) -> Response:
     """Delete a subscription (its alerts stay)."""

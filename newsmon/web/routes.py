@@ -5,11 +5,12 @@ page is built in the thread pool."""
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from newsmon.same_origin import same_origin
 from newsmon.web import subscription_form
 from newsmon.web.evidence import evidence_lines
 from newsmon.web.highlight import highlighted
@@ -53,7 +54,7 @@ async def index(
     return await _render(request, (q or "").strip() or None)
 
 
-@router.post("/web/subscriptions", response_class=HTMLResponse)
+@router.post("/web/subscriptions", response_class=HTMLResponse, dependencies=[Depends(same_origin)])
 async def create_subscription(request: Request) -> HTMLResponse:
     """Create a subscription from the form, then backtest it."""
     fields = await _fields(request)
@@ -68,7 +69,7 @@ async def create_subscription(request: Request) -> HTMLResponse:
     return await _render(request, outcome=outcome)
 
 
-@router.post("/web/backtest", response_class=HTMLResponse)
+@router.post("/web/backtest", response_class=HTMLResponse, dependencies=[Depends(same_origin)])
 async def backtest(request: Request) -> HTMLResponse:
     """Backtest the form's query."""
     fields = await _fields(request)
@@ -79,7 +80,11 @@ async def backtest(request: Request) -> HTMLResponse:
     return await _render(request, outcome=outcome)
 
 
-@router.post("/web/subscriptions/{sub_id}/remove", response_class=HTMLResponse)
+@router.post(
+    "/web/subscriptions/{sub_id}/remove",
+    response_class=HTMLResponse,
+    dependencies=[Depends(same_origin)],
+)
 async def remove_subscription(request: Request, sub_id: str) -> HTMLResponse:
     """Remove a subscription (its alerts stay)."""
     outcome = await run_in_threadpool(

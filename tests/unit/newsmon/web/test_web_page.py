@@ -157,3 +157,38 @@ def test_a_feed_health_alert_shows_its_feed_and_why(tmp_path: Path) -> None:
     assert page.status_code == 200
     assert '<span class="tag">feed-health</span>' in page.text
     assert "<b>Harbour &lt;Post&gt;</b> failing: failing for 7h: HTTP 503" in page.text
+
+
+FORM = {"id": "kyiv", "name": "Kyiv", "owner": "web", "query": "kyiv", "days": "2"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:9999"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+    ],
+)
+def test_a_write_from_another_origin_is_refused(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    page = client.post("/web/subscriptions", data=FORM, headers=headers)
+    assert page.status_code == 403
+    assert page.json()["detail"].startswith("refused:")
+    posted = client.post(
+        "/subscriptions",
+        content=b"id: x\nowner: o\nquery: kyiv\nchannels: [{type: console}]\n",
+        headers={"Content-Type": "text/plain", **headers},
+    )
+    assert posted.status_code == 403
+    assert client.delete("/subscriptions/x", headers=headers).status_code == 403
+    assert "kyiv" not in client.get("/subscriptions").text
+
+
+def test_a_write_from_the_page_itself_is_taken(client: TestClient) -> None:
+    same = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
+    page = client.post("/web/subscriptions", data=FORM, headers=same)
+    assert page.status_code == 200
+    assert "subscription &#39;kyiv&#39; created" in page.text
