@@ -372,7 +372,10 @@ def test_politeness_one_host_limit_two_delay_half_a_second(
         assert server.max_in_flight("/news/") == 2  # the limit is reached, never passed
         gaps = server.start_gaps("/news/")
         assert len(gaps) == 29
-        assert min(gaps) >= 0.5 - 0.02  # the server's clock, a thread hop away
+        # The server logs each start from its own thread: on a loaded 2-core machine one log
+        # came 25 ms late (CI), shortening the next gap by as much. Without the delay the gaps
+        # would be ~0.
+        assert min(gaps) >= 0.5 - 0.05
         print(f"30 pages: at most {server.max_in_flight('/news/')} in flight, starts "
               f"{min(gaps):.3f}-{max(gaps):.3f} s apart")  # fmt: skip
 
