@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from elasticsearch import (
-    ApiError,
     ConflictError,
     Elasticsearch,
     NotFoundError,
@@ -23,6 +22,7 @@ from elasticsearch import (
 from contract import Alert, TransientError
 from sinks.alerts import build_alert, build_key, with_copy
 from sinks.elasticsearch.errors import transient_errors
+from sinks.elasticsearch.index import create_if_missing
 from sinks.matches import Match
 
 log = logging.getLogger(__name__)
@@ -71,18 +71,8 @@ class AlertStore:
 
     def setup(self) -> None:
         """Create the index if it is missing (idempotent)."""
-        if self.es.indices.exists(index=self.index):
+        if create_if_missing(self.es, self.index, MAPPINGS):
             self.es.indices.put_mapping(index=self.index, properties=MAPPINGS["properties"])
-            return
-        try:
-            self.es.indices.create(
-                index=self.index,
-                settings={"number_of_shards": 1, "number_of_replicas": 0},
-                mappings=MAPPINGS,
-            )
-        except ApiError as exc:
-            if "resource_already_exists" not in str(exc):
-                raise
 
     def record(self, matches: Sequence[Match], now: datetime) -> list[Alert]:
         """Turn matches into alerts to publish: new ones, updates, and redelivered ones again.

@@ -11,12 +11,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import Elasticsearch
 
 from contract import FeedPoll, TransientError
 from sinks.base import Rejected, Sink, WriteReport
 from sinks.elasticsearch.errors import transient_errors
 from sinks.elasticsearch.feed_polls_mapping import FEED_POLLS_INDEX, FEED_POLLS_MAPPINGS
+from sinks.elasticsearch.index import create_if_missing
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,7 @@ class FeedPollIndex(Sink[FeedPoll]):
             TransientError: Elasticsearch is unreachable or overloaded.
         """
         with transient_errors(f"creating index {self.index}"):
-            if self.es.indices.exists(index=self.index):
-                return
-            try:
-                self.es.indices.create(
-                    index=self.index,
-                    settings={"number_of_shards": 1, "number_of_replicas": 0},
-                    mappings=FEED_POLLS_MAPPINGS,
-                )
-            except ApiError as exc:
-                if "resource_already_exists" not in str(exc):
-                    raise
+            create_if_missing(self.es, self.index, FEED_POLLS_MAPPINGS)
 
     def write_batch(self, items: Sequence[FeedPoll]) -> WriteReport[FeedPoll]:
         """Index ``items`` in one bulk request.

@@ -23,6 +23,27 @@ def english_analysis(es: Elasticsearch) -> dict[str, Any]:
     raise ConfigError("the Elasticsearch cluster supports none of newsmon's English analyzers")
 
 
+def create_if_missing(es: Elasticsearch, index: str, mappings: dict[str, Any]) -> bool:
+    """Create the one-shard ``index`` with ``mappings`` unless it exists; a worker that loses
+    the race to create it is fine.
+
+    Returns:
+        True when the index was already there.
+    """
+    if es.indices.exists(index=index):
+        return True
+    try:
+        es.indices.create(
+            index=index,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+            mappings=mappings,
+        )
+    except ApiError as exc:
+        if "resource_already_exists" not in str(exc):
+            raise
+    return False
+
+
 def ensure_index(es: Elasticsearch, alias: str) -> str:
     """Make sure ``alias`` points at a write index built from the current template.
 
