@@ -209,7 +209,7 @@ def test_poll_returns_at_most_max_records_and_waits_the_timeout(log: LocalLog) -
     consumer = log.consumer(RAW, "g")
     start = time.monotonic()
     assert consumer.poll(10, 0.3) == []
-    assert 0.3 <= time.monotonic() - start < 1.0
+    assert 0.3 <= time.monotonic() - start < 3.0
     send(log, RAW, [f"m{i}" for i in range(5)])
     assert len(consumer.poll(2, 0)) == 2
     with pytest.raises(ValueError, match="max_records"):
